@@ -1,0 +1,154 @@
+"""Parameter, option and state schemas of portable components.
+
+A schema is light data: the registry and the IR validator read it without importing any backend.
+Units are SI. ``unit`` is one of :data:`UNITS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["UNITS", "Option", "Param", "StateVar"]
+
+#: Units a parameter or state variable may declare (SI; ``"1"`` is dimensionless).
+UNITS: dict[str, str] = {
+    "s": "seconds",
+    "V": "volts",
+    "A": "amperes",
+    "ohm": "ohms",
+    "F": "farads",
+    "Hz": "hertz",
+    "1": "dimensionless",
+    "1/s": "per second",
+    "V/s": "volts per second",
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    """A numeric parameter of a neuron, synapse, learning rule or surrogate.
+
+    A value is a scalar or, when ``per_neuron`` is true, an array with one entry per neuron
+    (heterogeneous populations).
+
+    Attributes:
+        default: The value used when none is given, in ``unit``.
+        unit: The SI unit, a key of :data:`UNITS`.
+        doc: One line saying what the parameter is.
+        low: Lower bound, or ``None``.
+        high: Upper bound, or ``None``.
+        low_inclusive: Whether ``low`` itself is allowed.
+        high_inclusive: Whether ``high`` itself is allowed.
+        per_neuron: Whether a per-neuron array is accepted.
+        trainable: Whether the parameter is trainable unless the network says otherwise.
+    """
+
+    default: float
+    unit: str
+    doc: str
+    low: float | None = None
+    high: float | None = None
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+    per_neuron: bool = True
+    trainable: bool = False
+
+    def __post_init__(self) -> None:
+        if self.unit not in UNITS:
+            raise ValueError(
+                f"unknown unit {self.unit!r}; use one of {', '.join(sorted(UNITS))}"
+            )
+
+    def bounds_text(self) -> str:
+        """The bounds as interval notation, e.g. ``(0, 10] s``."""
+        lo = "-inf" if self.low is None else f"{self.low:g}"
+        hi = "inf" if self.high is None else f"{self.high:g}"
+        left = "[" if self.low is not None and self.low_inclusive else "("
+        right = "]" if self.high is not None and self.high_inclusive else ")"
+        return f"{left}{lo}, {hi}{right} {self.unit}"
+
+    def contains(self, value: float) -> bool:
+        """Whether ``value`` is within the bounds."""
+        if self.low is not None and (
+            value < self.low or (value == self.low and not self.low_inclusive)
+        ):
+            return False
+        return not (
+            self.high is not None
+            and (value > self.high or (value == self.high and not self.high_inclusive))
+        )
+
+    def unit_hint(self, value: float) -> str | None:
+        """A did-you-mean for a value that is out of bounds by an SI prefix (ms vs s, mV vs V)."""
+        for factor, text in ((1e-3, "e-3"), (1e-6, "e-6"), (1e-9, "e-9"), (1e3, "e3")):
+            if self.contains(value * factor):
+                return f"did you mean {value:g}{text}?"
+        return None
+
+
+@dataclass(frozen=True)
+class Option:
+    """A discrete choice of a component (e.g. the reset mode of ``lif``).
+
+    Options are plain Python values, fixed at compile time: a ``step`` may branch on them.
+
+    Attributes:
+        default: The value used when none is given.
+        choices: The allowed values.
+        doc: One line saying what the option selects, and what each choice means.
+    """
+
+    default: str | bool | int
+    choices: tuple[str | bool | int, ...]
+    doc: str
+
+    def __post_init__(self) -> None:
+        if self.default not in self.choices:
+            raise ValueError(f"default {self.default!r} is not one of {self.choices!r}")
+
+
+@dataclass(frozen=True)
+class StateVar:
+    """A state variable of a neuron, synapse or learning rule.
+
+    Attributes:
+        unit: The SI unit, a key of :data:`UNITS`.
+        doc: One line saying what the variable is.
+        init: The initial value: a number, or the name of a parameter whose value it starts at.
+    """
+
+    unit: str
+    doc: str
+    init: float | str = 0.0
+
+    def __post_init__(self) -> None:
+        if self.unit not in UNITS:
+            raise ValueError(
+                f"unknown unit {self.unit!r}; use one of {', '.join(sorted(UNITS))}"
+            )
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The schema of one component: its parameters, options and state."""
+
+    params: dict[str, Param] = field(default_factory=dict)
+    options: dict[str, Option] = field(default_factory=dict)
+    state: dict[str, StateVar] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-able description, used by ``neuropil plugins --details`` and the docs."""
+        return {
+            "params": {
+                k: {"default": p.default, "unit": p.unit, "bounds": p.bounds_text(), "doc": p.doc}
+                for k, p in self.params.items()
+            },
+            "options": {
+                k: {"default": o.default, "choices": list(o.choices), "doc": o.doc}
+                for k, o in self.options.items()
+            },
+            "state": {
+                k: {"unit": s.unit, "init": s.init, "doc": s.doc} for k, s in self.state.items()
+            },
+        }
