@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from neuropil.errors import NetworkValidationError
+
 if TYPE_CHECKING:
     from neuropil._registry import Registry
 
@@ -323,10 +325,11 @@ class Network:
 
     def node(self, name: str) -> Input | Population:
         """The input or population called ``name``."""
-        for node in (*self.inputs, *self.populations):
+        nodes: list[Input | Population] = [*self.inputs, *self.populations]
+        for node in nodes:
             if node.name == name:
                 return node
-        names = sorted(n.name for n in (*self.inputs, *self.populations))
+        names = sorted(n.name for n in nodes)
         raise KeyError(f"no input or population named {name!r}; the network has: {names}")
 
     def population_by_name(self, name: str) -> Population:
@@ -504,11 +507,19 @@ class Network:
             w = np.asarray(weights, dtype=np.float64)
             if w.dtype != np.float64:
                 w = w.astype(np.float64)
-        d: int | npt.NDArray[np.int64]
-        if np.ndim(delay) == 0:
-            d = int(delay)  # type: ignore[arg-type]
-        else:
-            d = np.asarray(delay, dtype=np.int64)
+        raw_delay = np.asarray(delay)
+        if raw_delay.dtype.kind not in "iu" and not (
+            raw_delay.dtype.kind == "f"
+            and bool(np.all(np.isfinite(raw_delay) & (raw_delay == np.round(raw_delay))))
+        ):
+            # Converting would silently truncate (1.5 -> 1): refuse here, where it was written.
+            raise NetworkValidationError(
+                [(f"projections[{len(self.projections)}].delay",
+                  f"delay is a whole number of steps, got {delay!r}")]
+            )
+        d: int | npt.NDArray[np.int64] = (
+            int(raw_delay) if raw_delay.ndim == 0 else raw_delay.astype(np.int64)
+        )
         plast = Plasticity(plasticity) if isinstance(plasticity, str) else plasticity
         proj = Projection(
             name=name,

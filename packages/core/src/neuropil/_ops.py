@@ -20,7 +20,10 @@ Array = Any
 class SurrogateFn(Protocol):
     """A surrogate gradient bound to its parameters: ``d spike / d x`` as a function of ``x``."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The surrogate's registry name."""
+        ...
 
     def derivative(self, ops: Ops, x: Array) -> Array:
         """The pseudo-derivative of the Heaviside step at ``x`` (same shape as ``x``)."""

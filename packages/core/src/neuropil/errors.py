@@ -54,7 +54,9 @@ class UnknownComponentError(NeuropilError, LookupError):
         msg = f"no {kind} named {name!r}"
         if self.suggestions:
             msg += "; did you mean " + " or ".join(repr(s) for s in self.suggestions) + "?"
-        msg += "; installed: " + (", ".join(self.choices) if self.choices else "none")
+        # "did you mean 'x'?" already ends the clause; DESIGN.md's exact form follows it with " ".
+        msg += " installed: " if self.suggestions else "; installed: "
+        msg += ", ".join(self.choices) if self.choices else "none"
         if install_hint:
             msg += f". {name!r} is provided by a plugin: {install_hint}"
         super().__init__(msg)
@@ -79,11 +81,12 @@ class PluginLoadError(NeuropilError, ImportError):
         kind: str | None = None,
         name: str | None = None,
     ) -> None:
+        # ImportError.__init__ resets ``self.name``: call it before setting the attributes.
+        super().__init__(message)
         self.plugin = plugin
         self.target = target
         self.kind = kind
         self.name = name
-        super().__init__(message)
 
 
 class PluginConflictError(NeuropilError):

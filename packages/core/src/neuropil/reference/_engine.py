@@ -1,0 +1,556 @@
+"""The numpy reference engine.
+
+It runs the time-step semantics of ``docs/concepts/time.md`` literally, one step at a time, with
+the portable ``step`` functions of the models and :class:`~neuropil.reference.NumpyOps`:
+
+for each step ``t``:
+  1. for each population in ``ResolvedNetwork.order``:
+     a. each incoming projection gathers ``arriving[b, j] = sum_i w[j, i] * out_pre[t - d][b, i]``
+        (``d`` the synapse's delay; nothing exists before step 0),
+     b. its synapse model steps and yields a current,
+     c. the neuron model steps on the summed current and yields the population's output;
+  2. each plastic projection's rule steps on the spikes that arrived (``pre``) and the post
+     population's output (``post``) and returns new weights, used from step ``t + 1``;
+  3. probes record.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from neuropil._models import SynapseView
+from neuropil._network import Network
+from neuropil._ops import StepContext
+from neuropil._resolve import resolve
+from neuropil._resolve_types import ResolvedNetwork, ResolvedProjection
+from neuropil.errors import EngineError
+from neuropil.protocols import SimulationResult
+from neuropil.reference._ops import NumpyOps
+
+__all__ = ["NumpyBackend", "NumpySimulator"]
+
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+_Arr = npt.NDArray[Any]
+
+
+class NumpyBackend:
+    """Backend ``numpy``: compiles a network for the reference engine.
+
+    Example::
+
+        sim = NumpyBackend().compile(net, dtype="float64")
+        result = sim.run({"in": spikes})        # spikes: [T, B, 700]
+        result["hidden.spikes"]                 # [T, B, 256]
+    """
+
+    name = "numpy"
+
+    def compile(
+        self,
+        network: Network,
+        *,
+        dtype: str = "float64",
+        device: str | None = None,
+        seed: int = 0,
+    ) -> NumpySimulator:
+        """Validate and resolve ``network`` and prepare it for simulation.
+
+        Args:
+            network: The network IR.
+            dtype: ``"float32"`` or ``"float64"``.
+            device: Must be ``None`` or ``"cpu"``: the reference engine runs on the CPU.
+            seed: Seed of the random keys passed to stochastic models.
+
+        Raises:
+            NetworkValidationError: the network is invalid.
+            EngineError: an unsupported dtype or device.
+        """
+        if dtype not in _DTYPES:
+            raise EngineError(
+                f"the numpy backend supports dtype 'float32' or 'float64', got {dtype!r}"
+            )
+        if device not in (None, "cpu"):
+            raise EngineError(
+                f"the numpy backend runs on the CPU only, got device {device!r}; "
+                "use device=None, or a backend such as 'torch' for accelerators"
+            )
+        return NumpySimulator(resolve(network), np.dtype(_DTYPES[dtype]), int(seed))
+
+
+@dataclass
+class _Compiled:
+    """A projection as the engine runs it: weights cast, grouped by delay."""
+
+    proj: ResolvedProjection
+    weights: _Arr  # the projection's layout, engine dtype, mask applied
+    delays: _Arr  # int64, () or layout
+    groups: list[tuple[int, _Arr]]  # (delay, weights of the synapses with that delay)
+
+
+class _DenseView:
+    """Per-synapse views for dense projections: ``[B, N_post, N_pre]`` by broadcasting."""
+
+    def pre(self, x: _Arr) -> _Arr:
+        return x[:, None, :]
+
+    def post(self, x: _Arr) -> _Arr:
+        return x[:, :, None]
+
+
+class _IndexView:
+    """Per-synapse views for sparse projections: ``[B, nnz]``."""
+
+    def __init__(self, pre_idx: npt.NDArray[np.int64], post_idx: npt.NDArray[np.int64]) -> None:
+        self._pre = pre_idx
+        self._post = post_idx
+
+    def pre(self, x: _Arr) -> _Arr:
+        return x[:, self._pre]
+
+    def post(self, x: _Arr) -> _Arr:
+        return x[:, self._post]
+
+
+class _IdentityView:
+    """Per-synapse views for one-to-one projections: ``[B, N]``."""
+
+    def pre(self, x: _Arr) -> _Arr:
+        return x
+
+    def post(self, x: _Arr) -> _Arr:
+        return x
+
+
+class NumpySimulator:
+    """A network compiled for the reference engine.
+
+    Attributes:
+        network: The network it was compiled from.
+        resolved: Its resolved form (every default filled in, weights drawn).
+        dtype: The numpy dtype of all state.
+    """
+
+    def __init__(self, resolved: ResolvedNetwork, dtype: np.dtype[Any], seed: int) -> None:
+        self.resolved = resolved
+        self.network = resolved.network
+        self.dtype = dtype
+        self.seed = seed
+        self.ops = NumpyOps(dtype)
+        self._compiled: dict[str, _Compiled] = {}
+        for proj in resolved.projections:
+            self._compiled[proj.name] = self._compile_projection(proj, proj.weights)
+        self._pop_params: dict[str, dict[str, Any]] = {
+            pop.name: {k: self._cast(v) for k, v in pop.params.items()}
+            for pop in resolved.populations
+        }
+        self._syn_params: dict[str, dict[str, Any]] = {
+            proj.name: {k: self._cast(v) for k, v in proj.synapse_params.items()}
+            for proj in resolved.projections
+        }
+        self._sizes = {i.name: i.size for i in resolved.inputs}
+        self._sizes.update({p.name: p.size for p in resolved.populations})
+        # Ring-buffer length of each source's output history: its longest outgoing delay + 1.
+        self._history: dict[str, int] = dict.fromkeys(self._sizes, 1)
+        for proj in resolved.projections:
+            self._history[proj.pre] = max(self._history[proj.pre], proj.max_delay + 1)
+
+    # -- parameters ---------------------------------------------------------------------------
+
+    def _cast(self, value: float | _Arr) -> Any:
+        if isinstance(value, np.ndarray):
+            return value.astype(self.dtype)
+        return float(value)
+
+    def _compile_projection(self, proj: ResolvedProjection, weights: _Arr) -> _Compiled:
+        w = np.array(weights, dtype=self.dtype)
+        if proj.mask is not None:
+            w = np.where(proj.mask, w, 0).astype(self.dtype)
+        delays = np.asarray(proj.delay, dtype=np.int64)
+        return _Compiled(proj, w, delays, _delay_groups(w, delays, self.dtype))
+
+    def get_parameters(self) -> dict[str, _Arr]:
+        """Every parameter by IR name, as float64 (delays int64) numpy arrays.
+
+        Keys: ``"<population>.<param>"``, ``"<projection>.weights"``, ``"<projection>.delay"``,
+        ``"<projection>.<synapse param>"``. Weights include changes made by plasticity in the
+        last :meth:`run`.
+        """
+        out: dict[str, _Arr] = {}
+        for pop in self.resolved.populations:
+            for k, v in self._pop_params[pop.name].items():
+                out[f"{pop.name}.{k}"] = np.array(v, dtype=np.float64)
+        for name, comp in self._compiled.items():
+            out[f"{name}.weights"] = comp.weights.astype(np.float64)
+            out[f"{name}.delay"] = comp.delays.copy()
+            for k, v in self._syn_params[name].items():
+                out[f"{name}.{k}"] = np.array(v, dtype=np.float64)
+        return out
+
+    def set_parameters(self, values: Mapping[str, npt.ArrayLike]) -> None:
+        """Replace parameters by IR name (see :meth:`get_parameters`).
+
+        Weights must keep their layout's shape; a neuron or synapse parameter may be a scalar
+        or one value per neuron. Delays are structural: change them in the network instead.
+
+        Raises:
+            EngineError: an unknown name or a wrong shape, naming the expected one.
+        """
+        current = self.get_parameters()
+        for key, value in values.items():
+            if key not in current:
+                close = difflib.get_close_matches(key, list(current), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise EngineError(f"no parameter named {key!r}{hint}")
+            arr = np.asarray(value, dtype=np.float64)
+            if not np.all(np.isfinite(arr)):
+                raise EngineError(f"parameter {key!r} contains NaN or infinite values")
+            target, _, name = key.rpartition(".")
+            if target in self._compiled:
+                comp = self._compiled[target]
+                if name == "delay":
+                    raise EngineError(
+                        f"delays are fixed at compile time ({key!r}); change them in the "
+                        "network and compile again"
+                    )
+                if name == "weights":
+                    if arr.shape != comp.weights.shape:
+                        raise EngineError(
+                            f"parameter {key!r} has shape {comp.weights.shape}, got {arr.shape}"
+                        )
+                    self._compiled[target] = self._compile_projection(comp.proj, arr)
+                    continue
+                size = comp.proj.post_size
+                params = self._syn_params[target]
+            else:
+                size = self._sizes[target]
+                params = self._pop_params[target]
+            if arr.shape not in ((), (size,)):
+                raise EngineError(
+                    f"parameter {key!r} takes a scalar or {size} values (one per neuron), "
+                    f"got shape {arr.shape}"
+                )
+            params[name] = self._cast(arr if arr.ndim else float(arr))
+
+    # -- simulation -----------------------------------------------------------------------
+
+    def _check_inputs(
+        self, inputs: Mapping[str, npt.ArrayLike], steps: int | None
+    ) -> tuple[dict[str, _Arr], int, int]:
+        known = {i.name: i for i in self.resolved.inputs}
+        arrays: dict[str, _Arr] = {}
+        batch: int | None = None
+        length: int | None = None
+        for name, value in inputs.items():
+            if name not in known:
+                close = difflib.get_close_matches(name, list(known), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise EngineError(
+                    f"the network has no input named {name!r}{hint} "
+                    f"(inputs: {', '.join(sorted(known)) or 'none'})"
+                )
+            arr = np.asarray(value)
+            spec = known[name]
+            if arr.ndim < 2 or int(np.prod(arr.shape[2:], dtype=np.int64)) != spec.size:
+                raise EngineError(
+                    f"input {name!r} must be [T, B, {', '.join(map(str, spec.shape))}] "
+                    f"(time, batch, then {spec.size} channels), got shape {arr.shape}"
+                )
+            if not np.all(np.isfinite(arr)):
+                raise EngineError(f"input {name!r} contains NaN or infinite values")
+            if batch is not None and arr.shape[1] != batch:
+                raise EngineError(
+                    f"inputs disagree on the batch size: {name!r} has {arr.shape[1]}, "
+                    f"others have {batch}"
+                )
+            batch = arr.shape[1]
+            length = arr.shape[0] if length is None else min(length, arr.shape[0])
+            arrays[name] = arr.reshape(arr.shape[0], arr.shape[1], spec.size).astype(self.dtype)
+        if steps is None:
+            if length is None:
+                raise EngineError(
+                    "give the number of steps (run(..., steps=T)) when no input is given"
+                )
+            steps = length
+        if steps < 0:
+            raise EngineError(f"steps must be >= 0, got {steps}")
+        for name, arr in arrays.items():
+            if arr.shape[0] < steps:
+                raise EngineError(
+                    f"input {name!r} has {arr.shape[0]} steps but the run asks for {steps}"
+                )
+        return arrays, int(steps), int(batch if batch is not None else 1)
+
+    def run(
+        self,
+        inputs: Mapping[str, npt.ArrayLike],
+        *,
+        steps: int | None = None,
+    ) -> SimulationResult:
+        """Simulate from the initial state.
+
+        Args:
+            inputs: Input name to ``[T, B, *shape]`` values (spikes or graded); missing inputs
+                are zero.
+            steps: Steps to simulate (default: ``T`` of the inputs).
+
+        Returns:
+            Recordings ``[T, B, n]`` for every probe (``[T, n]`` for ``weights``), and the final
+            state. Plastic weights keep their learned values for later runs and
+            :meth:`get_parameters`.
+        """
+        arrays, steps, batch = self._check_inputs(inputs, steps)
+        net = self.resolved
+        ops = self.ops
+        dt = net.dt
+        zeros = {name: np.zeros((batch, n), dtype=self.dtype) for name, n in self._sizes.items()}
+        history = {
+            name: np.zeros((length, batch, self._sizes[name]), dtype=self.dtype)
+            for name, length in self._history.items()
+        }
+        state: dict[str, dict[str, _Arr]] = {
+            pop.name: {
+                k: np.broadcast_to(v.astype(self.dtype), (batch, pop.size)).copy()
+                for k, v in pop.initial_state.items()
+            }
+            for pop in net.populations
+        }
+        syn_state: dict[str, dict[str, _Arr]] = {}
+        traces: dict[str, dict[str, _Arr]] = {}
+        views: dict[str, SynapseView] = {}
+        for proj in net.projections:
+            syn_state[proj.name] = {
+                k: np.full(
+                    (batch, proj.post_size),
+                    _init_value(sv.init, self._syn_params[proj.name]),
+                    dtype=self.dtype,
+                )
+                for k, sv in proj.synapse.state.items()
+            }
+            if proj.plasticity is not None:
+                rule = proj.plasticity.rule
+                params = proj.plasticity.params
+                traces[proj.name] = {
+                    **{
+                        k: np.full(
+                            (batch, proj.pre_size), _init_value(sv.init, params), dtype=self.dtype
+                        )
+                        for k, sv in rule.pre_state.items()
+                    },
+                    **{
+                        k: np.full(
+                            (batch, proj.post_size), _init_value(sv.init, params), dtype=self.dtype
+                        )
+                        for k, sv in rule.post_state.items()
+                    },
+                }
+                views[proj.name] = _view_for(proj)
+        incoming = {pop.name: net.incoming(pop.name) for pop in net.populations}
+        pops = {pop.name: pop for pop in net.populations}
+        pop_index = {pop.name: i for i, pop in enumerate(net.populations)}
+        record: dict[str, list[_Arr]] = {probe.key: [] for probe in net.probes}
+        outputs: dict[str, _Arr] = dict(zeros)
+
+        for t in range(steps):
+            for name, arr in arrays.items():
+                outputs[name] = arr[t]
+                history[name][t % history[name].shape[0]] = arr[t]
+            arrived: dict[str, _Arr] = {}
+            for pname in net.order:
+                pop = pops[pname]
+                current = np.zeros((batch, pop.size), dtype=self.dtype)
+                for proj in incoming[pname]:
+                    comp = self._compiled[proj.name]
+                    arriving = self._arriving(comp, history[proj.pre], t, batch)
+                    if proj.plasticity is not None:
+                        arrived[proj.name] = self._delayed(
+                            history[proj.pre], t, int(comp.delays), batch
+                        )
+                    ctx = StepContext(
+                        dt=dt, key=(self.seed, t, len(pops) + _index(net.projections, proj.name))
+                    )
+                    new_syn, syn_current = proj.synapse.step(
+                        ops,
+                        self._syn_params[proj.name],
+                        proj.synapse_options,
+                        syn_state[proj.name],
+                        arriving,
+                        ctx,
+                    )
+                    syn_state[proj.name] = new_syn
+                    current = current + syn_current
+                ctx = StepContext(
+                    dt=dt, surrogate=pop.surrogate, key=(self.seed, t, pop_index[pname])
+                )
+                new_state, out = pop.model.step(
+                    ops, self._pop_params[pname], pop.options, state[pname], current, ctx
+                )
+                state[pname] = new_state
+                outputs[pname] = out
+                history[pname][t % history[pname].shape[0]] = out
+            for proj in net.projections:
+                if proj.plasticity is None:
+                    continue
+                comp = self._compiled[proj.name]
+                ctx = StepContext(dt=dt)
+                new_traces, new_w = proj.plasticity.rule.step(
+                    ops,
+                    proj.plasticity.params,
+                    proj.plasticity.options,
+                    traces[proj.name],
+                    comp.weights,
+                    arrived[proj.name],
+                    outputs[proj.post],
+                    views[proj.name],
+                    ctx,
+                )
+                traces[proj.name] = new_traces
+                comp.weights = _constrain(np.asarray(new_w, dtype=self.dtype), proj)
+                comp.groups = [(int(comp.delays), comp.weights)]
+            for probe in net.probes:
+                record[probe.key].append(
+                    self._probe_value(probe.target, probe.variable, outputs, state, syn_state)
+                    if probe.index is None
+                    else self._probe_value(probe.target, probe.variable, outputs, state, syn_state)[
+                        ..., probe.index
+                    ]
+                )
+
+        recordings: dict[str, _Arr] = {}
+        for probe in net.probes:
+            frames = record[probe.key]
+            if frames:
+                recordings[probe.key] = np.stack(frames)
+            else:
+                shape = self._probe_value(
+                    probe.target, probe.variable, outputs, state, syn_state
+                ).shape
+                n = len(probe.index) if probe.index is not None else shape[-1]
+                recordings[probe.key] = np.zeros((0, *shape[:-1], n), dtype=self.dtype)
+        final: dict[str, _Arr] = {}
+        for pname, st in state.items():
+            for k, v in st.items():
+                final[f"{pname}.{k}"] = v
+        for proj_name, st in syn_state.items():
+            for k, v in st.items():
+                final[f"{proj_name}.syn.{k}"] = v
+        return SimulationResult(recordings=recordings, dt=dt, steps=steps, final_state=final)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _delayed(self, hist: _Arr, t: int, d: int, batch: int) -> _Arr:
+        if t - d < 0:
+            return np.zeros((batch, hist.shape[2]), dtype=self.dtype)
+        frame: _Arr = hist[(t - d) % hist.shape[0]]
+        return frame
+
+    def _arriving(self, comp: _Compiled, hist: _Arr, t: int, batch: int) -> _Arr:
+        proj = comp.proj
+        out = np.zeros((batch, proj.post_size), dtype=self.dtype)
+        for d, w in comp.groups:
+            if t - d < 0:
+                continue
+            out = out + self._propagate(proj, w, hist[(t - d) % hist.shape[0]])
+        return out
+
+    def _propagate(self, proj: ResolvedProjection, w: _Arr, x: _Arr) -> _Arr:
+        """``x`` ``[B, N_pre]`` through weights ``w`` (the projection's layout): ``[B, N_post]``."""
+        if proj.kind == "dense":
+            out: _Arr = np.asarray(x @ w.T, dtype=self.dtype)
+            return out
+        if proj.kind == "one_to_one":
+            return np.asarray(x * w, dtype=self.dtype)
+        if proj.kind == "sparse":
+            if proj.pre_idx is None or proj.post_idx is None:
+                raise EngineError(f"projection {proj.name!r}: sparse without indices")
+            contrib = x[:, proj.pre_idx] * w
+            summed = np.zeros((proj.post_size, x.shape[0]), dtype=self.dtype)
+            np.add.at(summed, proj.post_idx, contrib.T)
+            return summed.T.copy()
+        if proj.kind == "conv2d":
+            return self._conv2d(proj, w, x)
+        raise EngineError(f"projection {proj.name!r}: unknown connectivity {proj.kind!r}")
+
+    def _conv2d(self, proj: ResolvedProjection, w: _Arr, x: _Arr) -> _Arr:
+        if proj.kernel_size is None:
+            raise EngineError(f"projection {proj.name!r}: conv2d without a kernel size")
+        c_in, h, wd = proj.pre_shape
+        c_out, h_out, w_out = proj.post_shape
+        kh, kw = proj.kernel_size
+        sh, sw = proj.stride
+        ph, pw = proj.padding
+        batch = x.shape[0]
+        img = x.reshape(batch, c_in, h, wd)
+        if ph or pw:
+            img = np.pad(img, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        windows: _Arr = np.lib.stride_tricks.sliding_window_view(
+            img,
+            (kh, kw),
+            axis=(2, 3),  # type: ignore[call-overload]
+        )
+        windows = windows[:, :, : (h_out - 1) * sh + 1 : sh, : (w_out - 1) * sw + 1 : sw]
+        out = np.einsum("bchwij,ocij->bohw", windows, w)
+        return np.asarray(out.reshape(batch, c_out * h_out * w_out), dtype=self.dtype)
+
+    def _probe_value(
+        self,
+        target: str,
+        variable: str,
+        outputs: Mapping[str, _Arr],
+        state: Mapping[str, Mapping[str, _Arr]],
+        syn_state: Mapping[str, Mapping[str, _Arr]],
+    ) -> _Arr:
+        if target in self._compiled:
+            if variable == "weights":
+                return self._compiled[target].weights.reshape(-1).copy()
+            return syn_state[target][variable.removeprefix("syn.")].copy()
+        if variable in ("spikes", "output"):
+            return outputs[target].copy()
+        return state[target][variable].copy()
+
+
+def _delay_groups(w: _Arr, delays: _Arr, dtype: np.dtype[Any]) -> list[tuple[int, _Arr]]:
+    if delays.ndim == 0:
+        return [(int(delays), w)]
+    return [(int(d), np.where(delays == d, w, 0).astype(dtype)) for d in np.unique(delays)]
+
+
+def _index(projections: list[ResolvedProjection], name: str) -> int:
+    for i, proj in enumerate(projections):
+        if proj.name == name:
+            return i
+    raise KeyError(name)
+
+
+def _init_value(init: float | str, params: Mapping[str, Any]) -> Any:
+    if isinstance(init, str):
+        return params[init]
+    return init
+
+
+def _view_for(proj: ResolvedProjection) -> SynapseView:
+    if proj.kind == "dense":
+        return _DenseView()
+    if proj.kind == "one_to_one":
+        return _IdentityView()
+    if proj.kind == "sparse" and proj.pre_idx is not None and proj.post_idx is not None:
+        return _IndexView(proj.pre_idx, proj.post_idx)
+    raise EngineError(
+        f"projection {proj.name!r}: plasticity is not supported on {proj.kind!r} connectivity"
+    )
+
+
+def _constrain(w: _Arr, proj: ResolvedProjection) -> _Arr:
+    """Keep learned weights on their side of zero and masked synapses at zero."""
+    if proj.sign == "excitatory":
+        w = np.maximum(w, 0)
+    elif proj.sign == "inhibitory":
+        w = np.minimum(w, 0)
+    if proj.mask is not None:
+        w = np.where(proj.mask, w, 0)
+    return w
