@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -24,25 +26,31 @@ def test_layout_shapes() -> None:
     assert layout_shape("sparse", 3, 2, nnz=5) == (5,)
     assert layout_shape("random", 3, 2, nnz=0) == (0,)
     assert layout_shape("one_to_one", 4, 4) == (4,)
-    assert layout_shape("conv2d", 50, 36, pre_shape=(2, 5, 5), post_shape=(4, 3, 3),
-                        kernel_size=(3, 2)) == (4, 2, 3, 2)
+    assert layout_shape(
+        "conv2d", 50, 36, pre_shape=(2, 5, 5), post_shape=(4, 3, 3), kernel_size=(3, 2)
+    ) == (4, 2, 3, 2)
     with pytest.raises(ValueError, match="needs the number of synapses"):
         layout_shape("list", 1, 1)
 
 
 @pytest.mark.parametrize(
     ("hw", "k", "s", "p", "out"),
-    [((5, 5), (3, 3), (1, 1), (0, 0), (3, 3)), ((5, 6), (3, 3), (2, 2), (1, 1), (3, 3)),
-     ((28, 28), (5, 5), (1, 1), (2, 2), (28, 28)), ((4, 4), (5, 5), (1, 1), (0, 0), (0, 0))],
+    [
+        ((5, 5), (3, 3), (1, 1), (0, 0), (3, 3)),
+        ((5, 6), (3, 3), (2, 2), (1, 1), (3, 3)),
+        ((28, 28), (5, 5), (1, 1), (2, 2), (28, 28)),
+        ((4, 4), (5, 5), (1, 1), (0, 0), (0, 0)),
+    ],
 )
 def test_conv2d_output_shape(hw, k, s, p, out) -> None:  # type: ignore[no-untyped-def]
     assert conv2d_output_shape(hw, k, s, p) == out
 
 
-def _conv_reference(x: np.ndarray, w: np.ndarray, stride: tuple[int, int],
-                    padding: tuple[int, int]) -> np.ndarray:
+def _conv_reference(
+    x: np.ndarray, w: np.ndarray, stride: tuple[int, int], padding: tuple[int, int]
+) -> np.ndarray:
     """A plain loop convolution (cross-correlation, PyTorch's Conv2d)."""
-    c_out, c_in, kh, kw = w.shape
+    c_out, _, kh, kw = w.shape
     xp = np.pad(x, ((0, 0), (padding[0],) * 2, (padding[1],) * 2))
     h_out = (xp.shape[1] - kh) // stride[0] + 1
     w_out = (xp.shape[2] - kw) // stride[1] + 1
@@ -50,7 +58,9 @@ def _conv_reference(x: np.ndarray, w: np.ndarray, stride: tuple[int, int],
     for co in range(c_out):
         for y in range(h_out):
             for xx in range(w_out):
-                patch = xp[:, y * stride[0]: y * stride[0] + kh, xx * stride[1]: xx * stride[1] + kw]
+                patch = xp[
+                    :, y * stride[0] : y * stride[0] + kh, xx * stride[1] : xx * stride[1] + kw
+                ]
                 out[co, y, xx] = np.sum(patch * w[co])
     return out
 
@@ -59,14 +69,28 @@ def _conv_reference(x: np.ndarray, w: np.ndarray, stride: tuple[int, int],
 def test_conv2d_to_dense_matches_a_loop_convolution(stride, padding) -> None:  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(0)
     pre_shape = (2, 6, 5)
+    in_hw = (6, 5)
     w = rng.normal(size=(3, 2, 3, 2))
-    h_out, w_out = conv2d_output_shape(pre_shape[1:], (3, 2), stride, padding)  # type: ignore[arg-type]
+    h_out, w_out = conv2d_output_shape(in_hw, (3, 2), stride, padding)
     post_shape = (3, h_out, w_out)
     proj = ResolvedProjection(
-        name="c", pre="a", post="b", pre_size=60, post_size=int(np.prod(post_shape)),
-        pre_shape=pre_shape, post_shape=post_shape, kind="conv2d", synapse=None,  # type: ignore[arg-type]
-        synapse_params={}, synapse_options={}, weights=w, delay=np.array(1), max_delay=1,
-        kernel_size=(3, 2), stride=stride, padding=padding,
+        name="c",
+        pre="a",
+        post="b",
+        pre_size=60,
+        post_size=int(np.prod(post_shape)),
+        pre_shape=pre_shape,
+        post_shape=post_shape,
+        kind="conv2d",
+        synapse=None,  # type: ignore[arg-type]
+        synapse_params={},
+        synapse_options={},
+        weights=w,
+        delay=np.array(1),
+        max_delay=1,
+        kernel_size=(3, 2),
+        stride=stride,
+        padding=padding,
     )
     dense = to_dense(proj)
     x = rng.normal(size=pre_shape)
@@ -77,19 +101,37 @@ def test_conv2d_to_dense_matches_a_loop_convolution(stride, padding) -> None:  #
 
 
 def test_to_dense_sparse_one_to_one_and_mask() -> None:
-    base = dict(name="p", pre="a", post="b", pre_size=3, post_size=2, pre_shape=(3,),
-                post_shape=(2,), synapse=None, synapse_params={}, synapse_options={},
-                delay=np.array(1), max_delay=1)
-    sparse = ResolvedProjection(kind="sparse", weights=np.array([1.0, 2.0, 3.0]),
-                                pre_idx=np.array([0, 2, 2]), post_idx=np.array([1, 0, 0]),
-                                **base)  # type: ignore[arg-type]
+    base: dict[str, Any] = {
+        "name": "p",
+        "pre": "a",
+        "post": "b",
+        "pre_size": 3,
+        "post_size": 2,
+        "pre_shape": (3,),
+        "post_shape": (2,),
+        "synapse": None,
+        "synapse_params": {},
+        "synapse_options": {},
+        "delay": np.array(1),
+        "max_delay": 1,
+    }
+    sparse = ResolvedProjection(
+        kind="sparse",
+        weights=np.array([1.0, 2.0, 3.0]),
+        pre_idx=np.array([0, 2, 2]),
+        post_idx=np.array([1, 0, 0]),
+        **base,
+    )
     np.testing.assert_array_equal(to_dense(sparse), [[0, 0, 5.0], [1.0, 0, 0]])
-    dense = ResolvedProjection(kind="dense", weights=np.arange(6.0).reshape(2, 3),
-                               mask=np.array([[True, False, True], [True, True, False]]),
-                               **base)  # type: ignore[arg-type]
+    dense = ResolvedProjection(
+        kind="dense",
+        weights=np.arange(6.0, dtype=np.float64).reshape(2, 3),
+        mask=np.array([[True, False, True], [True, True, False]]),
+        **base,
+    )
     np.testing.assert_array_equal(to_dense(dense), [[0, 0, 2], [3, 4, 0]])
     base.update(pre_size=2, pre_shape=(2,))
-    one = ResolvedProjection(kind="one_to_one", weights=np.array([7.0, 8.0]), **base)  # type: ignore[arg-type]
+    one = ResolvedProjection(kind="one_to_one", weights=np.array([7.0, 8.0]), **base)
     np.testing.assert_array_equal(to_dense(one), [[7, 0], [0, 8]])
 
 
@@ -123,9 +165,7 @@ def test_random_pairs_autapses_and_block_independence(monkeypatch: pytest.Monkey
 
 def test_topological_order_keeps_declaration_order_on_ties() -> None:
     assert topological_order(["a", "b", "c"], []) == ["a", "b", "c"]
-    assert topological_order(["a", "b", "c", "d"], [("c", "a"), ("d", "b")]) == [
-        "c", "a", "d", "b"
-    ]
+    assert topological_order(["a", "b", "c", "d"], [("c", "a"), ("d", "b")]) == ["c", "a", "d", "b"]
     with pytest.raises(ValueError, match=r"cycle through \['a', 'b'\]"):
         topological_order(["a", "b", "c"], [("a", "b"), ("b", "a")])
 

@@ -228,7 +228,7 @@ def test_lif_exact_time_to_first_spike(drive: float) -> None:
 
 
 def test_if_value_reset_and_strict_threshold() -> None:
-    # v starts at v_reset = 0.25 and gains r I = 0.5 * 0.75 = 0.375 per step; v = 1.0 does not spike.
+    # v starts at v_reset = 0.25 and gains r I = 0.5 * 0.75 = 0.375 per step; 1.0 does not spike.
     traj = run(IF, defaults(IF, r=0.5, v_reset=0.25), [0.75] * 6)
     np.testing.assert_array_equal(one(traj["v"]), [0.625, 1.0, 0.25, 0.625, 1.0, 0.25])
     np.testing.assert_array_equal(one(traj["out"]), [0, 0, 1, 0, 0, 1])

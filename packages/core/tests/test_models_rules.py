@@ -54,12 +54,24 @@ def run(
 ) -> tuple[Arr, dict[str, Arr]]:
     """Step ``rule`` over ``pre`` [T, B, N_pre] and ``post`` [T, B, N_post]; final (w, traces)."""
     ops = NumpyOps(dtype)
-    state = {k: v.astype(dtype) for k, v in traces(rule, *pre.shape[1:], post.shape[2]).items()}
+    state = {
+        k: v.astype(dtype)
+        for k, v in traces(rule, pre.shape[1], pre.shape[2], post.shape[2]).items()
+    }
     w = w.astype(dtype)
     ctx = StepContext(dt=DT)
     for t in range(pre.shape[0]):
-        state, w = rule.step(ops, params, options or {}, state, w, pre[t].astype(dtype),
-                             post[t].astype(dtype), VIEW, ctx)
+        state, w = rule.step(
+            ops,
+            params,
+            options or {},
+            state,
+            w,
+            pre[t].astype(dtype),
+            post[t].astype(dtype),
+            VIEW,
+            ctx,
+        )
     return w, state
 
 
@@ -91,11 +103,13 @@ def test_stdp_multiplicative_scales_by_the_distance_to_the_bounds() -> None:
     w0 = np.full((1, 1), 0.7)
     opts = {"weight_dependence": "multiplicative"}
     w, _ = run(STDP, params, w0, *pair(2, 6, 10), opts)
-    np.testing.assert_allclose(w - 0.7, [[0.01 * math.exp(-4 * DT / 20e-3) * (0.9 - 0.7)]],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        w - 0.7, [[0.01 * math.exp(-4 * DT / 20e-3) * (0.9 - 0.7)]], rtol=1e-12
+    )
     w, _ = run(STDP, params, w0, *pair(6, 2, 10), opts)
-    np.testing.assert_allclose(w - 0.7, [[-0.012 * math.exp(-4 * DT / 30e-3) * (0.7 - 0.1)]],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        w - 0.7, [[-0.012 * math.exp(-4 * DT / 30e-3) * (0.7 - 0.1)]], rtol=1e-12
+    )
 
 
 def test_stdp_all_to_all_pairs_add_up() -> None:
@@ -145,8 +159,10 @@ def test_stdp_dense_layout_pairs_the_right_neurons() -> None:
 def test_stdp_is_pure_and_keeps_float32() -> None:
     ops = NumpyOps(np.float32)
     rng = np.random.default_rng(0)
-    state = {"x": rng.uniform(0, 1, (2, 4)).astype(np.float32),
-             "y": rng.uniform(0, 1, (2, 3)).astype(np.float32)}
+    state = {
+        "x": rng.uniform(0, 1, (2, 4)).astype(np.float32),
+        "y": rng.uniform(0, 1, (2, 3)).astype(np.float32),
+    }
     w = rng.uniform(0, 1, (3, 4)).astype(np.float32)
     pre = (rng.uniform(size=(2, 4)) < 0.5).astype(np.float32)
     post = (rng.uniform(size=(2, 3)) < 0.5).astype(np.float32)
@@ -155,8 +171,17 @@ def test_stdp_is_pure_and_keeps_float32() -> None:
     for arr in (*state.values(), w, pre, post):
         arr.setflags(write=False)
     for dependence in ("additive", "multiplicative"):
-        new, new_w = STDP.step(ops, defaults(STDP), {"weight_dependence": dependence}, state, w,
-                               pre, post, VIEW, StepContext(DT))
+        new, new_w = STDP.step(
+            ops,
+            defaults(STDP),
+            {"weight_dependence": dependence},
+            state,
+            w,
+            pre,
+            post,
+            VIEW,
+            StepContext(DT),
+        )
         assert new_w.dtype == np.float32
         assert new_w.shape == (3, 4)
         assert all(v.dtype == np.float32 for v in new.values())
@@ -167,8 +192,13 @@ def test_stdp_is_pure_and_keeps_float32() -> None:
 
 def test_stdp_unknown_option_is_refused() -> None:
     with pytest.raises(EngineError, match="stdp: option weight_dependence='soft' is not one of"):
-        run(STDP, defaults(STDP), np.full((1, 1), 0.5), *pair(0, 0, 1),
-            {"weight_dependence": "soft"})
+        run(
+            STDP,
+            defaults(STDP),
+            np.full((1, 1), 0.5),
+            *pair(0, 0, 1),
+            {"weight_dependence": "soft"},
+        )
 
 
 def test_oja_traces_and_one_update_by_hand() -> None:

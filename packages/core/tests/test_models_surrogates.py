@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import pytest
@@ -75,5 +74,7 @@ def test_params_are_scalar_and_positive() -> None:
 
 
 def test_bind_refuses_unknown_params() -> None:
-    with pytest.raises(ValueError, match="surrogate 'arctan' has no parameter 'slope'; it has: alpha"):
+    with pytest.raises(
+        ValueError, match="surrogate 'arctan' has no parameter 'slope'; it has: alpha"
+    ):
         ARCTAN.bind(slope=3.0)

@@ -42,7 +42,7 @@ def test_population_trainable_list_or_mapping_and_surrogate() -> None:
         trainable={"tau_mem": False},
         surrogate="arctan",
         surrogate_params={"alpha": 2},
-        initial_state={"v": [0.1, 0.2]},
+        initial_state={"v": np.array([0.1, 0.2])},
     )
     assert a.trainable == {"tau_mem": True, "v_th": True}
     assert b.trainable == {"tau_mem": False}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -31,7 +31,7 @@ def test_refuses_other_dtypes(bad: Any) -> None:
 
 def test_refuses_non_dtypes() -> None:
     with pytest.raises(EngineError, match="is not a numpy dtype; pass 'float32' or 'float64'"):
-        NumpyOps(object())
+        NumpyOps(cast(Any, object()))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

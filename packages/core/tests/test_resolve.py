@@ -18,19 +18,43 @@ def _net() -> Network:
     net = Network(dt=0.5e-3)
     net.input("in", 6)
     net.input("img", 18, shape=(2, 3, 3))
-    net.population("h", 4, "lif", tau_mem=20e-3, v_rest=[0.0, 0.1, 0.2, 0.3], reset="subtract",
-                   trainable=["v_th"], surrogate_params={"slope": 10.0},
-                   initial_state={"ref": 2.0}, metadata={"role": "hidden"})
+    net.population(
+        "h",
+        4,
+        "lif",
+        tau_mem=20e-3,
+        v_rest=[0.0, 0.1, 0.2, 0.3],
+        reset="subtract",
+        trainable=["v_th"],
+        surrogate_params={"slope": 10.0},
+        initial_state={"ref": 2.0},
+        metadata={"role": "hidden"},
+    )
     net.population("out", 4, "lif", trainable={"tau_mem": True})
     net.population("fm", 4, "lif", shape=(1, 2, 2))
-    net.connect("in", "h", "exponential", weights=WeightInit("normal", {"std": 0.5}, seed=3),
-                tau_syn=np.full(4, 5e-3))
-    net.connect("h", "out", weights=np.arange(16.0).reshape(4, 4), delay=0,
-                mask=np.eye(4, dtype=bool))
-    net.connect("in", "out", connectivity=Connectivity.from_list([(0, 1), (5, 3)]),
-                weights=[0.5, 0.25], delay=[1, 3])
-    net.connect("out", "h", connectivity=Connectivity.random(0.5, seed=2),
-                plasticity=Plasticity("stdp", {"a_plus": 0.02}))
+    net.connect(
+        "in",
+        "h",
+        "exponential",
+        weights=WeightInit("normal", {"std": 0.5}, seed=3),
+        tau_syn=np.full(4, 5e-3),
+    )
+    net.connect(
+        "h", "out", weights=np.arange(16.0).reshape(4, 4), delay=0, mask=np.eye(4, dtype=bool)
+    )
+    net.connect(
+        "in",
+        "out",
+        connectivity=Connectivity.from_list([(0, 1), (5, 3)]),
+        weights=[0.5, 0.25],
+        delay=[1, 3],
+    )
+    net.connect(
+        "out",
+        "h",
+        connectivity=Connectivity.random(0.5, seed=2),
+        plasticity=Plasticity("stdp", {"a_plus": 0.02}),
+    )
     net.connect("img", "fm", connectivity=Connectivity.conv2d(2))
     net.connect("out", "fm", connectivity="one_to_one", weights=2.0, delay=0)
     net.probe("h", "v", index=[1])
@@ -92,7 +116,8 @@ def test_projections_are_resolved() -> None:
     np.testing.assert_array_equal(p3.post_idx, post)
     fan = max(1.0, pre.size / 4)
     np.testing.assert_array_equal(
-        p3.weights, init_weights(net.projections[3].weights, (pre.size,), fan)  # type: ignore[arg-type]
+        p3.weights,
+        init_weights(net.projections[3].weights, (pre.size,), fan),  # type: ignore[arg-type]
     )
     assert p3.plasticity is not None
     assert p3.plasticity.rule.name == "stdp"
@@ -123,7 +148,8 @@ def test_order_follows_zero_delay_projections() -> None:
 def test_probes() -> None:
     r = resolve(_net())
     assert [(p.key, p.target, p.variable) for p in r.probes] == [
-        ("h.v", "h", "v"), ("in->h.syn.i", "in->h", "syn.i"),
+        ("h.v", "h", "v"),
+        ("in->h.syn.i", "in->h", "syn.i"),
     ]
     assert r.probes[0].index is not None
     np.testing.assert_array_equal(r.probes[0].index, [1])
@@ -155,11 +181,11 @@ def test_arrays_handed_out_are_copies() -> None:
     again = resolve(net)
     np.testing.assert_array_equal(net.projections[1].weights, np.arange(16.0).reshape(4, 4))
     np.testing.assert_array_equal(net.projections[2].delay, [1, 3])
-    np.testing.assert_array_equal(net.projections[2].connectivity.pre, [0, 5])  # type: ignore[arg-type]
+    np.testing.assert_array_equal(net.projections[2].connectivity.pre, [0, 5])
     np.testing.assert_array_equal(net.populations[0].params["v_rest"], [0.0, 0.1, 0.2, 0.3])
     np.testing.assert_array_equal(again.population("h").initial_state["v"], [0.0, 0.1, 0.2, 0.3])
     assert net.populations[0].metadata == {"role": "hidden"}
-    np.testing.assert_array_equal(net.probes[0].index, [1])  # type: ignore[arg-type]
+    np.testing.assert_array_equal(net.probes[0].index, [1])
 
 
 def test_signed_projections_fold_drawn_weights_onto_their_side() -> None:

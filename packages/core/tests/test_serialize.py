@@ -63,11 +63,11 @@ def assert_same(a: Any, b: Any, where: str = "network") -> None:
 _names = st.text("abcdefghijklmnopqrstuvwxyz0123456789_", min_size=1, max_size=6)
 _floats = st.floats(allow_nan=False, allow_infinity=False)
 _ints = st.integers(-(2**63), 2**63 - 1)
-_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=8)
+_text = st.text(st.characters(blacklist_categories=["Cs"]), max_size=8)
 
 
 def _json_values(allow_null: bool) -> st.SearchStrategy[Any]:
-    leaves = st.booleans() | _ints | _floats | _text
+    leaves: st.SearchStrategy[Any] = st.booleans() | _ints | _floats | _text
     if allow_null:
         leaves = leaves | st.none()
     return st.recursive(
@@ -82,8 +82,13 @@ def _metadata(allow_null: bool) -> st.SearchStrategy[dict[str, Any]]:
 
 
 def _farray(shape: tuple[int, ...], dtype: Any = np.float64) -> st.SearchStrategy[Any]:
-    return hnp.arrays(dtype, shape, elements=st.floats(allow_nan=False, allow_infinity=False,
-                                                       width=np.dtype(dtype).itemsize * 8))
+    return hnp.arrays(
+        dtype,
+        shape,
+        elements=st.floats(
+            allow_nan=False, allow_infinity=False, width=np.dtype(dtype).itemsize * 8
+        ),
+    )
 
 
 def _iarray(shape: tuple[int, ...], high: int = 50) -> st.SearchStrategy[Any]:
@@ -109,19 +114,30 @@ def networks(draw: st.DrawFn, allow_null: bool = True) -> Network:
         def values(size: int = size) -> dict[str, Any]:
             return draw(st.dictionaries(_names, _floats | _farray((size,)), max_size=3))
 
-        pops.append(Population(
-            name=name, size=size, model=draw(_names), params=values(), options=draw(_options),
-            initial_state=values(), trainable=draw(st.dictionaries(_names, st.booleans())),
-            surrogate=draw(_names),
-            surrogate_params=draw(st.dictionaries(_names, _floats, max_size=2)),
-            shape=draw(st.none() | st.just((1, size))), metadata=draw(meta),
-        ))
-    sizes = {n.name: n.size for n in (*inputs, *pops)}
+        pops.append(
+            Population(
+                name=name,
+                size=size,
+                model=draw(_names),
+                params=values(),
+                options=draw(_options),
+                initial_state=values(),
+                trainable=draw(st.dictionaries(_names, st.booleans())),
+                surrogate=draw(_names),
+                surrogate_params=draw(st.dictionaries(_names, _floats, max_size=2)),
+                shape=draw(st.none() | st.just((1, size))),
+                metadata=draw(meta),
+            )
+        )
+    nodes: list[Input | Population] = [*inputs, *pops]
+    sizes = {n.name: n.size for n in nodes}
     projections = []
     for k in range(draw(st.integers(0, 4))):
         pre = draw(st.sampled_from(sorted(sizes)))
         post = draw(st.sampled_from([p.name for p in pops]))
-        kind = draw(st.sampled_from(["dense", "sparse", "list", "one_to_one", "conv2d", "random"]))
+        kind: Any = draw(
+            st.sampled_from(["dense", "sparse", "list", "one_to_one", "conv2d", "random"])
+        )
         conn = Connectivity(kind)
         if kind in ("sparse", "list"):
             nnz = draw(st.integers(0, 25))
@@ -132,8 +148,11 @@ def networks(draw: st.DrawFn, allow_null: bool = True) -> Network:
             conn = Connectivity.conv2d((kh, kw), draw(st.integers(1, 2)), draw(st.integers(0, 1)))
             shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), kh, kw)
         elif kind == "random":
-            conn = Connectivity.random(draw(st.floats(0, 1)), draw(st.integers(0, 2**32)),
-                                       allow_autapses=draw(st.booleans()))
+            conn = Connectivity.random(
+                draw(st.floats(0, 1)),
+                draw(st.integers(0, 2**32)),
+                allow_autapses=draw(st.booleans()),
+            )
             shape = (draw(st.integers(0, 20)),)
         elif kind == "one_to_one":
             shape = (sizes[post],)
@@ -141,35 +160,69 @@ def networks(draw: st.DrawFn, allow_null: bool = True) -> Network:
             shape = (sizes[post], sizes[pre])
         weights = draw(
             _farray(shape, draw(st.sampled_from([np.float64, np.float32])))
-            | st.builds(WeightInit, st.sampled_from(["normal", "uniform", "constant"]),
-                        st.dictionaries(_names, _floats, max_size=2), st.integers(0, 2**32))
+            | st.builds(
+                WeightInit,
+                st.sampled_from(["normal", "uniform", "constant"]),
+                st.dictionaries(_names, _floats, max_size=2),
+                st.integers(0, 2**32),
+            )
         )
-        delay = draw(st.integers(0, 5) if kind == "conv2d" else
-                     st.integers(0, 5) | _iarray(shape, 5))
-        projections.append(Projection(
-            name=f"{pre}->{post}#{k}", pre=pre, post=post, synapse=draw(_names),
-            synapse_params=draw(st.dictionaries(_names, _floats | _farray((sizes[post],)),
-                                                max_size=2)),
-            synapse_options=draw(_options), connectivity=conn, weights=weights, delay=delay,
-            plasticity=draw(st.none() | st.builds(
-                Plasticity, _names, st.dictionaries(_names, _floats, max_size=2), _options)),
-            sign=draw(st.sampled_from([None, "excitatory", "inhibitory"])),
-            mask=draw(st.none() | hnp.arrays(np.bool_, shape)),
-            trainable_weights=draw(st.booleans()), trainable_delays=draw(st.booleans()),
-            metadata=draw(meta),
-        ))
+        delay = draw(
+            st.integers(0, 5) if kind == "conv2d" else st.integers(0, 5) | _iarray(shape, 5)
+        )
+        projections.append(
+            Projection(
+                name=f"{pre}->{post}#{k}",
+                pre=pre,
+                post=post,
+                synapse=draw(_names),
+                synapse_params=draw(
+                    st.dictionaries(_names, _floats | _farray((sizes[post],)), max_size=2)
+                ),
+                synapse_options=draw(_options),
+                connectivity=conn,
+                weights=weights,
+                delay=delay,
+                plasticity=draw(
+                    st.none()
+                    | st.builds(
+                        Plasticity, _names, st.dictionaries(_names, _floats, max_size=2), _options
+                    )
+                ),
+                sign=draw(st.sampled_from([None, "excitatory", "inhibitory"])),
+                mask=draw(st.none() | hnp.arrays(np.bool_, shape)),
+                trainable_weights=draw(st.booleans()),
+                trainable_delays=draw(st.booleans()),
+                metadata=draw(meta),
+            )
+        )
     targets = sorted(sizes) + [p.name for p in projections]
-    probes = draw(st.lists(st.builds(
-        Probe, st.sampled_from(targets), _names, st.none() | _iarray((3,))), max_size=3))
+    probes = draw(
+        st.lists(
+            st.builds(Probe, st.sampled_from(targets), _names, st.none() | _iarray((3,))),
+            max_size=3,
+        )
+    )
     return Network(
-        dt=draw(st.floats(1e-6, 0.1)), inputs=inputs, populations=pops, projections=projections,
-        probes=probes, name=draw(_names), metadata=draw(meta),
+        dt=draw(st.floats(1e-6, 0.1)),
+        inputs=inputs,
+        populations=pops,
+        projections=projections,
+        probes=probes,
+        name=draw(_names),
+        metadata=draw(meta),
     )
 
 
-_SETTINGS = settings(max_examples=50, deadline=None,
-                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                            HealthCheck.function_scoped_fixture])
+_SETTINGS = settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 
 
 @_SETTINGS
@@ -204,12 +257,17 @@ def test_toml_file_round_trip_is_exact(tmp_path: Path, net: Network) -> None:
 def _small() -> Network:
     net = Network(dt=1e-3, name="demo", metadata={"paper": "x"})
     net.input("in", 40)
-    net.population("h", 20, "lif", tau_mem=np.linspace(0.01, 0.02, 20), reset="subtract",
-                   steps=3)
+    net.population("h", 20, "lif", tau_mem=np.linspace(0.01, 0.02, 20), reset="subtract", steps=3)
     net.connect("in", "h", weights=WeightInit("normal", {"std": 0.1}, seed=7), tau_syn=5e-3)
     pairs = [(i, i % 20) for i in range(40)]
-    net.connect("in", "h", connectivity=Connectivity.from_list(pairs),
-                weights=np.linspace(0, 1, 40), delay=np.ones(40, np.int64), name="listed")
+    net.connect(
+        "in",
+        "h",
+        connectivity=Connectivity.from_list(pairs),
+        weights=np.linspace(0, 1, 40),
+        delay=np.ones(40, np.int64),
+        name="listed",
+    )
     net.probe("h", "v", index=[0, 1])
     return net
 
@@ -218,11 +276,16 @@ def test_schema_of_the_dict() -> None:
     arrays: dict[str, Any] = {}
     data = _small().to_dict(arrays)
     assert (data["format"], data["version"], data["dt"], data["name"]) == (
-        "neuropil-network", 1, 1e-3, "demo"
+        "neuropil-network",
+        1,
+        1e-3,
+        "demo",
     )
     pop = data["populations"][0]
     assert pop["params"]["tau_mem"] == {
-        "npz": "populations[0].params.tau_mem", "dtype": "float64", "shape": [20]
+        "npz": "populations[0].params.tau_mem",
+        "dtype": "float64",
+        "shape": [20],
     }
     assert pop["params"]["steps"] == 3.0
     assert pop["options"] == {"reset": "subtract"}
@@ -294,11 +357,19 @@ def test_hand_written_toml_without_format(tmp_path: Path) -> None:
 
 
 def test_unknown_suffix(tmp_path: Path) -> None:
-    with pytest.raises(SerializationError, match=r"unknown network file type '\.yaml'; name the "
-                       r"file 'net\.json' or 'net\.toml'"):
+    with pytest.raises(
+        SerializationError,
+        match=r"unknown network file type '\.yaml'; name the "
+        r"file 'net\.json' or 'net\.toml'",
+    ):
         Network().save(tmp_path / "net.yaml")
     with pytest.raises(SerializationError, match="unknown network file type"):
         Network.load(tmp_path / "net.yaml")
+
+
+def test_unwritable_place(tmp_path: Path) -> None:
+    with pytest.raises(SerializationError, match="cannot write the network"):
+        Network().save(tmp_path / "no" / "such" / "net.json")
 
 
 def test_missing_file(tmp_path: Path) -> None:
@@ -322,8 +393,11 @@ def test_format_and_version(tmp_path: Path) -> None:
     data = Network().to_dict()
     with pytest.raises(SerializationError, match="not a neuropil network file"):
         Network.from_dict({**data, "format": "nir"})
-    with pytest.raises(SerializationError, match=r"the file is format version 2, this neuropil "
-                       r"reads up to version 1; upgrade neuropil \(pip install -U neuropil\)"):
+    with pytest.raises(
+        SerializationError,
+        match=r"the file is format version 2, this neuropil "
+        r"reads up to version 1; upgrade neuropil \(pip install -U neuropil\)",
+    ):
         Network.from_dict({**data, "version": 2})
 
 
@@ -332,36 +406,58 @@ def test_missing_sidecar_and_missing_key(tmp_path: Path) -> None:
     _small().save(path)
     moved = tmp_path / "other.json"
     path.rename(moved)
-    with pytest.raises(SerializationError, match=r"its arrays are in other\.json\.npz, which is "
-                       "missing") as info:
+    with pytest.raises(
+        SerializationError,
+        match=r"its arrays are in other\.json\.npz, which is "
+        "missing",
+    ) as info:
         Network.load(moved)
     assert info.value.path == str(sidecar_path(moved))
     np.savez(sidecar_path(moved), unrelated=np.zeros(3))
-    with pytest.raises(SerializationError, match=r"populations\[0\]\.params\.tau_mem: the sidecar "
-                       "has no array 'populations"):
+    with pytest.raises(
+        SerializationError,
+        match=r"populations\[0\]\.params\.tau_mem: the sidecar "
+        "has no array 'populations",
+    ):
         Network.load(moved)
 
 
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda d: d["populations"][0].update(size="ten"),
-         r"populations\[0\]\.size: expected an integer, got 'ten'"),
-        (lambda d: d["populations"][0].update(parms={}),
-         r"populations\[0\]: unknown key 'parms'; did you mean 'params'\?"),
-        (lambda d: d["projections"][0].update(delay=1.5),
-         r"projections\[0\]\.delay: expected an integer, got 1\.5"),
-        (lambda d: d["projections"][0].update(weights=3),
-         r"projections\[0\]\.weights: expected an array or an initialiser"),
-        (lambda d: d["projections"][0]["connectivity"].update(kind="dens"),
-         r"projections\[0\]\.connectivity\.kind: unknown connectivity 'dens'; did you mean "
-         r"'dense'\?"),
-        (lambda d: d["probes"][0]["index"].update(dtype="object"),
-         r"probes\[0\]\.index\.dtype: unsupported dtype 'object'"),
-        (lambda d: d["projections"][1]["connectivity"].update(pairs=[[0, 1, 2]]),
-         r"projections\[1\]\.connectivity\.pairs: expected rows \[pre, post\]"),
-        (lambda d: d["populations"][0]["options"].update(reset=0.5),
-         r"populations\[0\]\.options\.reset: an option is a str, bool or int, got 0\.5"),
+        (
+            lambda d: d["populations"][0].update(size="ten"),
+            r"populations\[0\]\.size: expected an integer, got 'ten'",
+        ),
+        (
+            lambda d: d["populations"][0].update(parms={}),
+            r"populations\[0\]: unknown key 'parms'; did you mean 'params'\?",
+        ),
+        (
+            lambda d: d["projections"][0].update(delay=1.5),
+            r"projections\[0\]\.delay: expected an integer, got 1\.5",
+        ),
+        (
+            lambda d: d["projections"][0].update(weights=3),
+            r"projections\[0\]\.weights: expected an array or an initialiser",
+        ),
+        (
+            lambda d: d["projections"][0]["connectivity"].update(kind="dens"),
+            r"projections\[0\]\.connectivity\.kind: unknown connectivity 'dens'; did you mean "
+            r"'dense'\?",
+        ),
+        (
+            lambda d: d["probes"][0]["index"].update(dtype="object"),
+            r"probes\[0\]\.index\.dtype: unsupported dtype 'object'",
+        ),
+        (
+            lambda d: d["projections"][1]["connectivity"].update(pairs=[[0, 1, 2]]),
+            r"projections\[1\]\.connectivity\.pairs: expected rows \[pre, post\]",
+        ),
+        (
+            lambda d: d["populations"][0]["options"].update(reset=0.5),
+            r"populations\[0\]\.options\.reset: an option is a str, bool or int, got 0\.5",
+        ),
         (lambda d: d.pop("dt"), r"network: missing 'dt'"),
     ],
 )
@@ -378,15 +474,18 @@ def test_wrong_types_name_their_place(tmp_path: Path, edit: Any, message: str) -
 
 def test_what_has_no_file_form(tmp_path: Path) -> None:
     net = Network(metadata={"missing": None})
-    with pytest.raises(SerializationError, match="metadata.missing is null, which TOML cannot "
-                       "store; remove it or save as .json"):
+    with pytest.raises(
+        SerializationError,
+        match=r"metadata\.missing is null, which TOML cannot "
+        r"store; remove it or save as \.json",
+    ):
         net.save(tmp_path / "n.toml")
     net.save(tmp_path / "n.json")
     net.metadata = {"x": object()}
-    with pytest.raises(SerializationError, match="metadata.x: object is not JSON data"):
+    with pytest.raises(SerializationError, match=r"metadata\.x: object is not JSON data"):
         net.to_dict()
     net.metadata = {"x": float("nan")}
-    with pytest.raises(SerializationError, match="metadata.x: nan has no JSON form"):
+    with pytest.raises(SerializationError, match=r"metadata\.x: nan has no JSON form"):
         net.to_dict()
     nan = Network()
     nan.population("p", 1, "lif", tau_mem=math.nan)

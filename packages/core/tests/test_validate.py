@@ -199,7 +199,7 @@ def test_initial_state_trainable_and_surrogate_params() -> None:
         "p",
         2,
         "lif",
-        initial_state={"u": 0.0, "v": [0.1, 0.2, 0.3]},
+        initial_state={"u": 0.0, "v": np.array([0.1, 0.2, 0.3])},
         trainable=["v_thr"],
         surrogate_params={"slop": 1.0},
     )

@@ -50,7 +50,7 @@ def neuropil_surrogates() -> list[Component]:
         Component("fast_sigmoid", f"{_MODELS}._surrogates:FAST_SIGMOID",
                   "1 / (1 + slope |x|)^2 (SuperSpike)"),
         Component("arctan", f"{_MODELS}._surrogates:ARCTAN", "arctangent"),
-        Component("triangle", f"{_MODELS}._surrogates:TRIANGLE", "max(0, 1 - slope |x|)"),
+        Component("triangle", f"{_MODELS}._surrogates:TRIANGLE", "slope * max(0, 1 - slope |x|), unit area"),
     ]
 
 

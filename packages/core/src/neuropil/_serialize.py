@@ -755,11 +755,14 @@ def save_network(network: Network, path: str | os.PathLike[str]) -> None:
             )
         text = tomli_w.dumps(data)
     sidecar = sidecar_path(target)
-    if arrays:
-        _write_atomic(sidecar, lambda fh: np.savez(fh, **arrays), "wb")  # type: ignore[arg-type]
-    elif sidecar.exists():
-        sidecar.unlink()
-    _write_atomic(target, lambda fh: fh.write(text), "w")
+    try:
+        if arrays:
+            _write_atomic(sidecar, lambda fh: np.savez(fh, **arrays), "wb")  # type: ignore[arg-type]
+        elif sidecar.exists():
+            sidecar.unlink()
+        _write_atomic(target, lambda fh: fh.write(text), "w")
+    except OSError as exc:
+        raise SerializationError(f"{target}: cannot write the network: {exc}", str(target)) from exc
 
 
 def load_network(path: str | os.PathLike[str]) -> Network:
