@@ -225,3 +225,31 @@ def test_python_blocks_run(page: str, monkeypatch: pytest.MonkeyPatch) -> None:
         for name in set(sys_modules) - modules_before:
             if name.startswith("neuropil_my_neurons"):
                 del sys_modules[name]
+
+
+# -- experiments ---------------------------------------------------------------------------------
+
+
+def test_every_experiment_section_and_key_is_documented() -> None:
+    from neuropil._experiment import SECTIONS
+
+    page = (DOCS / "experiments.md").read_text(encoding="utf-8")
+    for section, keys in SECTIONS.items():
+        heading = f"### `[[{section}]]`" if section == "analysis" else f"### `[{section}]`"
+        assert heading in page, f"docs/experiments.md has no section {heading}"
+        body = page.split(heading, 1)[1].split("\n### ", 1)[0]
+        for key in keys or ():
+            assert f"`{key}`" in body, f"docs/experiments.md does not explain [{section}] {key}"
+
+
+def test_the_documented_minimal_experiment_checks(in_tmp_dir: Path) -> None:
+    from neuropil._experiment import check_experiment
+
+    page = (DOCS / "experiments.md").read_text(encoding="utf-8")
+    experiment = re.findall(r"^```toml\n(.*?)^```", page, re.DOTALL | re.MULTILINE)[-1]
+    ir_page = (DOCS / "concepts" / "ir.md").read_text(encoding="utf-8")
+    network = re.findall(r"^```toml\n(.*?)^```", ir_page, re.DOTALL | re.MULTILINE)[-1]
+    (in_tmp_dir / "tiny-net.toml").write_text(network, encoding="utf-8")
+    (in_tmp_dir / "tiny.toml").write_text(experiment, encoding="utf-8")
+    assert neuropil.Network.load(in_tmp_dir / "tiny-net.toml").name == "tiny"
+    assert check_experiment(in_tmp_dir / "tiny.toml") == []

@@ -6,8 +6,6 @@ import pytest
 
 from neuropil import Registry
 
-pytest_plugins = ["pytester"]
-
 
 @pytest.fixture(autouse=True)
 def _blocked(neuropil_registry: Registry) -> Registry:

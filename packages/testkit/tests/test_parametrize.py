@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -128,27 +132,48 @@ def test_a_refused_temporary_plugin_says_why(register_plugin: Callable[..., str]
         register_plugin({"neuron": [lif]}, "dupe")
 
 
-def test_a_plugin_authors_test_file_runs(pytester: pytest.Pytester) -> None:
+def test_a_plugin_authors_test_file_runs(tmp_path: Path) -> None:
     # What `neuropil new-plugin` generates, plus a known gap.
-    pytester.makepyfile(
-        test_conformance="""
-        from neuropil_testkit import parametrize_with_checks
+    (tmp_path / "test_conformance.py").write_text(
+        textwrap.dedent(
+            """
+            from neuropil_testkit import parametrize_with_checks
 
-        @parametrize_with_checks(neurons=["lif"])
-        def test_conformance(check):
-            check()
+            @parametrize_with_checks(neurons=["lif"])
+            def test_conformance(check):
+                check()
 
-        @parametrize_with_checks(
-            synapses=["exponential"],
-            xfail={("exponential", "check_runs_on_reference"): "demonstrates a strict xfail"},
+            @parametrize_with_checks(
+                synapses=["exponential"],
+                xfail={("exponential", "check_runs_on_reference"): "demonstrates a strict xfail"},
+            )
+            def test_gap(check):
+                if "runs_on_reference" in repr(check):
+                    raise AssertionError("the gap")
+                check()
+            """
         )
-        def test_gap(check):
-            if "runs_on_reference" in repr(check):
-                raise AssertionError("the gap")
-            check()
-        """
     )
-    result = pytester.runpytest_inprocess(
-        "-q", "-p", "no:cacheprovider", "-k", "check_step_is_pure or runs_on_reference"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-rA",
+            "-k",
+            "check_step_is_pure or runs_on_reference",
+            "test_conformance.py",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
-    result.assert_outcomes(passed=3, xfailed=1)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 passed, 8 deselected, 1 xfailed" in done.stdout, done.stdout
+    assert "PASSED test_conformance.py::test_conformance[lif-check_step_is_pure]" in done.stdout
+    assert "XFAIL test_conformance.py::test_gap[exponential-check_runs_on_reference]" in done.stdout

@@ -41,7 +41,9 @@ class Stages:
         elapsed = time.perf_counter() - start
         self.timings[name] = elapsed
         if not self.quiet:
-            line = Text("  done ", style="green") + Text(label) + Text(
-                f"  ({elapsed:.2f} s)", style="dim"
+            line = (
+                Text("  done ", style="green")
+                + Text(label)
+                + Text(f"  ({elapsed:.2f} s)", style="dim")
             )
             self.console.print(line, soft_wrap=True)

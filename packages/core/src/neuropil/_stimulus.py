@@ -23,9 +23,7 @@ __all__ = ["STIMULUS_KINDS", "make_stimulus"]
 STIMULUS_KINDS: tuple[str, ...] = ("poisson", "constant")
 
 
-def _per_input(
-    network: Network, value: float | Mapping[str, float], what: str
-) -> dict[str, float]:
+def _per_input(network: Network, value: float | Mapping[str, float], what: str) -> dict[str, float]:
     names = [i.name for i in network.inputs]
     if not isinstance(value, Mapping):
         return dict.fromkeys(names, float(value))

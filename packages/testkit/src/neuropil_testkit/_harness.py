@@ -16,8 +16,15 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 
-from neuropil import LearningRule, NeuronModel, Ops, Param, StepContext, SynapseModel
-from neuropil._models import SurrogateDefinition
+from neuropil import (
+    LearningRule,
+    NeuronModel,
+    Ops,
+    Param,
+    StepContext,
+    SurrogateDefinition,
+    SynapseModel,
+)
 from neuropil._ops import SurrogateFn
 
 __all__ = [

@@ -113,10 +113,22 @@ def _uniform(shape: tuple[int, ...], scale: float, seed: int) -> npt.NDArray[np.
     return np.random.default_rng(seed).uniform(0.5, 1.5, shape) * scale
 
 
-@functools.lru_cache(maxsize=256)
-def _calibrate(neuron: str, synapse: str, registry_id: int) -> float | None:
-    # registry_id keys the cache: another registry may hold another model under the same name.
-    if not get_registry().neuron(neuron).spiking:
+# (neuron, synapse) names and the ids of their definitions -> (the definitions, scale). Holding
+# the definitions keeps their ids from being reused by other objects while cached.
+_CALIBRATED: dict[tuple[str, str, int, int], tuple[Any, Any, float | None]] = {}
+
+
+def _calibrate(neuron: str, synapse: str) -> float | None:
+    reg = get_registry()
+    model, syn = reg.neuron(neuron), reg.synapse(synapse)
+    key = (neuron, synapse, id(model), id(syn))
+    if key not in _CALIBRATED:
+        _CALIBRATED[key] = (model, syn, _search_scale(neuron, synapse, model.spiking))
+    return _CALIBRATED[key][2]
+
+
+def _search_scale(neuron: str, synapse: str, spiking: bool) -> float | None:
+    if not spiking:
         return 1.0
     for exponent in np.arange(-5.0, np.log10(MAX_DRIVE) + 0.25, 0.5):
         scale = float(10.0**exponent)
@@ -140,7 +152,7 @@ def drive_scale(neuron: str, synapse: str = "delta") -> float | None:
     Returns:
         The first such scale, or ``None`` when the model never fires that often.
     """
-    return _calibrate(neuron, synapse, id(get_registry()))
+    return _calibrate(neuron, synapse)
 
 
 def _single(neuron: str, synapse: str, scale: float, *, n_in: int, n: int) -> Network:
@@ -361,23 +373,20 @@ def gradient() -> Network:
     return net
 
 
-def oversized(neurons: int = 2**22) -> Network:
-    """A network far beyond any single neuromorphic chip: ``neurons`` LIF neurons (4 Mi by
-    default), each driven one-to-one by an input channel and by an all-to-all (``random``,
-    p 0.5) recurrent projection. Weights are initialisers: nothing large is allocated until a
-    target resolves the network."""
+def oversized(neurons: int = 2**21) -> Network:
+    """A network beyond any single neuromorphic chip or board: ``neurons`` LIF neurons (2 Mi
+    by default; a Loihi 2 chip holds about 1 Mi, a 48-chip SpiNNaker board about 200 Ki), each
+    driven one-to-one by an input channel. Weights are an initialiser and there is no
+    quadratic connectivity, so resolving it allocates only a few ``[neurons]`` arrays."""
     net = Network(dt=_DT, name="oversized")
     inp = net.input("in", neurons)
     pop = net.population("huge", neurons, "lif")
     net.connect(
-        inp, pop, "delta", connectivity="one_to_one", weights=WeightInit("constant", {"value": 0.5})
-    )
-    net.connect(
-        pop,
+        inp,
         pop,
         "delta",
-        connectivity=Connectivity.random(0.5, seed=0),
-        weights=WeightInit("constant", {"value": 0.01}),
+        connectivity="one_to_one",
+        weights=WeightInit("constant", {"value": 0.5}),
     )
     net.probe(pop, "spikes")
     return net

@@ -1,0 +1,638 @@
+"""The experiment runner: the quickstart, every section, and its errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import tomllib
+import types
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+import neuropil
+from neuropil import Component, Network, Registry, hookimpl, use_registry
+from neuropil._builtins import __name__ as builtins_module
+from neuropil._experiment import check_experiment, run_experiment, spike_statistics
+from neuropil.errors import ExperimentError
+from neuropil.protocols import AnalysisResult, DatasetInfo, HardwareIssue, SimulationResult
+from neuropil.reference import NumpyBackend
+
+ROOT = Path(__file__).resolve().parents[3]
+QUICKSTART = ROOT / "examples" / "quickstart.toml"
+RUN_FILES = {
+    "experiment.toml",
+    "network.toml",
+    "metrics.json",
+    "parameters.npz",
+    "recordings.npz",
+    "report.md",
+}
+
+
+def write(tmp_path: Path, text: str, name: str = "exp.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+SMALL_NETWORK = """
+[network]
+dt = 1e-3
+inputs = [{ name = "in", size = 4 }]
+
+[[network.populations]]
+name = "pop"
+size = 3
+model = "lif"
+
+[[network.projections]]
+name = "in->pop"
+pre = "in"
+post = "pop"
+weights = { init = "constant", params = { value = 0.6 } }
+"""
+
+
+def small(tmp_path: Path, extra: str = "", head: str = "") -> Path:
+    return write(tmp_path, f'[experiment]\nname = "small"\n{head}\n{extra}\n{SMALL_NETWORK}')
+
+
+# -- the quickstart -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def quickstart_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs")
+    return run_experiment(QUICKSTART, out_dir=out, quiet=True)
+
+
+def test_quickstart_writes_a_complete_run_folder(quickstart_run: Path) -> None:
+    assert re.fullmatch(r"quickstart-\d{8}-\d{6}(-\d+)?", quickstart_run.name)
+    # The weights are initialisers and the probe index is short: no network sidecar.
+    assert {p.name for p in quickstart_run.iterdir()} == RUN_FILES
+    # Nothing else was left in the output folder: no temporary build folder.
+    assert [p.name for p in quickstart_run.parent.iterdir()] == [quickstart_run.name]
+
+
+def test_quickstart_is_asynchronous_irregular(quickstart_run: Path) -> None:
+    metrics = json.loads((quickstart_run / "metrics.json").read_text())
+    assert metrics["experiment"] == "quickstart"
+    assert metrics["backend"] == "numpy"
+    assert metrics["steps"] == 2000
+    assert metrics["duration_s"] == pytest.approx(1.0)
+    assert metrics["neurons"] == 500
+    # p = 0.1 recurrent (500 x 500 pairs) and p = 0.05 external (400 x 500): ~35 000 synapses.
+    assert 30_000 < metrics["synapses"] < 40_000
+    for pop in ("exc", "inh"):
+        stats = metrics["populations"][pop]
+        assert 3.0 < stats["rate_hz"] < 40.0, stats
+        assert 0.5 < stats["cv_isi"] < 1.5, stats
+        assert stats["active_fraction"] > 0.5
+    assert set(metrics["timings_s"]) >= {"input", "compile", "simulate"}
+
+
+def test_quickstart_recordings_and_parameters(quickstart_run: Path) -> None:
+    with np.load(quickstart_run / "recordings.npz", allow_pickle=False) as rec:
+        assert set(rec.files) == {"exc.spikes", "inh.spikes", "exc.v"}
+        assert rec["exc.spikes"].shape == (2000, 1, 400)
+        assert rec["exc.v"].shape == (2000, 1, 5)
+        assert set(np.unique(rec["inh.spikes"])) <= {0.0, 1.0}
+        metrics = json.loads((quickstart_run / "metrics.json").read_text())
+        rate = rec["exc.spikes"].mean() / 5e-4
+        assert rate == pytest.approx(metrics["populations"]["exc"]["rate_hz"])
+    with np.load(quickstart_run / "parameters.npz", allow_pickle=False) as params:
+        assert params["inh->exc.weights"].max() <= 0.0
+        assert params["exc->inh.weights"].min() >= 0.0
+        assert float(params["exc.tau_ref"]) == pytest.approx(2e-3)
+
+
+def test_the_resolved_experiment_reruns_identically(quickstart_run: Path, tmp_path: Path) -> None:
+    resolved = tomllib.loads((quickstart_run / "experiment.toml").read_text())
+    assert resolved["network"] == {"file": "network.toml"}
+    assert resolved["stimulus"] == {
+        "kind": "poisson",
+        "steps": 2000,
+        "batch": 1,
+        "seed": 0,
+        "rate_hz": 20.0,
+    }
+    assert resolved["experiment"]["dtype"] == "float64"
+    again = run_experiment(quickstart_run / "experiment.toml", out_dir=tmp_path, quiet=True)
+    with (
+        np.load(quickstart_run / "recordings.npz") as a,
+        np.load(again / "recordings.npz") as b,
+    ):
+        assert np.array_equal(a["exc.spikes"], b["exc.spikes"])
+
+
+def test_the_report_and_the_rates_table(quickstart_run: Path) -> None:
+    report = (quickstart_run / "report.md").read_text()
+    assert report.startswith("# quickstart")
+    assert "| exc | lif | 400 |" in report
+
+
+def test_a_run_prints_progress_and_the_rates_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "120")
+    run_experiment(small(tmp_path, "[stimulus]\nsteps = 50"), out_dir=tmp_path / "runs")
+    out = capsys.readouterr().out
+    assert "done simulate: 50 steps x 1 trial(s)" in out
+    assert "rate (Hz)" in out
+    assert re.search(r"pop\s+.\s+3\s+.\s+\d+\.\d\d", out)
+
+
+def test_quiet_prints_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_experiment(small(tmp_path, "[stimulus]\nsteps = 5"), out_dir=tmp_path, quiet=True)
+    assert capsys.readouterr().out == ""
+
+
+def test_check_experiment_accepts_the_quickstart() -> None:
+    assert check_experiment(QUICKSTART) == []
+
+
+# -- files, defaults, folders ---------------------------------------------------------------------
+
+
+def test_a_network_file_relative_to_the_experiment(tmp_path: Path) -> None:
+    net = Network(dt=1e-3, name="ff")
+    net.input("in", 5)
+    net.population("out", 2, "lif")
+    net.connect("in", "out", weights=np.full((2, 5), 0.8))
+    (tmp_path / "nets").mkdir()
+    net.save(tmp_path / "nets" / "ff.toml")
+    exp = write(
+        tmp_path,
+        """
+[experiment]
+name = "from-file"
+[network]
+file = "nets/ff.toml"
+[stimulus]
+kind = "constant"
+value = 0.5
+steps = 40
+batch = 2
+""",
+    )
+    run = run_experiment(exp, out_dir=tmp_path / "out", quiet=True)
+    with np.load(run / "recordings.npz") as rec:
+        # A spike probe is added for every spiking population that has none.
+        assert rec["out.spikes"].shape == (40, 2, 2)
+        assert rec["out.spikes"].sum() > 0
+    saved = Network.load(run / "network.toml")
+    assert [p.key for p in saved.probes] == ["out.spikes"]
+    resolved = tomllib.loads((run / "experiment.toml").read_text())
+    assert resolved["stimulus"] == {
+        "kind": "constant",
+        "steps": 40,
+        "batch": 2,
+        "seed": 0,
+        "value": 0.5,
+    }
+
+
+def test_defaults_one_second_of_poisson_input(tmp_path: Path) -> None:
+    run = run_experiment(small(tmp_path), out_dir=tmp_path / "o", quiet=True)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["steps"] == 1000
+    assert metrics["batch"] == 1
+    resolved = tomllib.loads((run / "experiment.toml").read_text())
+    assert resolved["experiment"] == {
+        "name": "small",
+        "seed": 0,
+        "dtype": "float64",
+        "backend": "numpy",
+        "out_dir": str(tmp_path / "o"),
+        "description": "",
+    }
+    assert resolved["stimulus"]["rate_hz"] == 10.0
+
+
+def test_two_runs_in_one_second_get_distinct_folders(tmp_path: Path) -> None:
+    exp = small(tmp_path, "[stimulus]\nsteps = 3")
+    runs = {run_experiment(exp, out_dir=tmp_path / "o", quiet=True) for _ in range(3)}
+    assert len(runs) == 3
+    assert all(r.parent == tmp_path / "o" for r in runs)
+
+
+def test_out_dir_from_the_file_is_relative_to_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    exp = small(tmp_path, "[stimulus]\nsteps = 3", head='out_dir = "results"')
+    run = run_experiment(exp, quiet=True)
+    assert run.parent.resolve() == (tmp_path / "results").resolve()
+
+
+def test_spike_statistics() -> None:
+    spikes = np.zeros((100, 1, 3))
+    spikes[::10, 0, 0] = 1.0  # perfectly regular: CV 0
+    spikes[[1, 2, 50], 0, 1] = 1.0
+    stats = spike_statistics(spikes, 1e-3)
+    assert stats["rate_hz"] == pytest.approx(13 / 300 / 1e-3)
+    isi = np.array([1.0, 48.0])
+    assert stats["cv_isi"] == pytest.approx((0.0 + isi.std() / isi.mean()) / 2)
+    assert stats["active_fraction"] == pytest.approx(2 / 3)
+    assert spike_statistics(np.zeros((10, 2, 4)), 1e-3)["cv_isi"] is None
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[experimnt]\nname = 'x'", r"\[experimnt\] unknown section; did you mean \[experiment\]"),
+        (
+            "[experiment]\nbackand = 'numpy'",
+            r"\[experiment\] unknown key 'backand'; did you mean 'backend'\?; allowed keys: name, "
+            r"seed, dtype, backend, out_dir, description",
+        ),
+        ("[experiment]\ndtype = 'float16'", r"dtype must be one of float32, float64, got 'float1"),
+        ("[experiment]\nseed = 'zero'", r"\[experiment\] seed must be an integer, got 'zero'"),
+        (
+            "[experiment]\nbackend = 'nmpy'",
+            r"\[experiment\] no backend named 'nmpy'; did you mean 'numpy'\?",
+        ),
+        ("[stimulus]\nkind = 'gaussian'", r"kind must be one of poisson, constant, got 'gaussian'"),
+        ("[stimulus]\nsteps = 10\nduration = 1.0", r"give either steps or duration"),
+        (
+            "[stimulus]\nrate_hz = { inp = 5.0 }",
+            r"\[stimulus\] rate_hz names input 'inp', which the network does not have; its "
+            r"inputs: in",
+        ),
+        ("[stimulus]\nbatch = 0", r"batch must be >= 1, got 0"),
+        ("[deployment]\nexport = true", r"\[deployment\] missing target"),
+        ("[deployment]\ntarget = 'loihi'", r"no target named 'loihi'.*pip install neuropil-loihi"),
+        ("[dataset]\nname = 'shd'", r"no dataset named 'shd'.*pip install neuropil-datasets"),
+        ("[[analysis]]\nwindow = 3", r"\[analysis\] entry 0 needs name"),
+        ("[training]\nepochs = 1", r"\[training\] training needs a \[dataset\]"),
+    ],
+)
+def test_invalid_experiments_are_explained(tmp_path: Path, text: str, message: str) -> None:
+    exp = (
+        small(tmp_path, text)
+        if not text.startswith("[experiment]")
+        else write(
+            tmp_path, text.replace("[experiment]", '[experiment]\nname = "small"') + SMALL_NETWORK
+        )
+    )
+    problems = check_experiment(exp)
+    assert any(re.search(message, p) for p in problems), problems
+    with pytest.raises(ExperimentError, match=message):
+        run_experiment(exp, out_dir=tmp_path / "runs", quiet=True)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_every_problem_is_listed_at_once(tmp_path: Path) -> None:
+    exp = write(
+        tmp_path,
+        """
+[experiment]
+dtype = "half"
+colour = "blue"
+[stimulus]
+batch = -1
+[network]
+file = "missing.toml"
+""",
+    )
+    problems = check_experiment(exp)
+    assert len(problems) == 4, problems
+    assert any("does not exist" in p and "missing.toml" in p for p in problems)
+    with pytest.raises(ExperimentError, match="4 problems in the experiment"):
+        run_experiment(exp, quiet=True)
+
+
+def test_an_invalid_network_is_reported_with_its_place(tmp_path: Path) -> None:
+    exp = small(tmp_path).read_text().replace('model = "lif"', 'model = "lfi"')
+    problems = check_experiment(write(tmp_path, exp))
+    assert any(p.startswith("[network] populations[0].model") and "'lif'" in p for p in problems), (
+        problems
+    )
+
+
+def test_a_missing_network_section(tmp_path: Path) -> None:
+    assert check_experiment(write(tmp_path, "[experiment]\nname = 'x'")) == [
+        '[network] missing: give file = "net.toml" or the network inline'
+    ]
+
+
+def test_a_missing_or_broken_file(tmp_path: Path) -> None:
+    assert check_experiment(tmp_path / "nope.toml") == [
+        f"no such experiment file: {tmp_path / 'nope.toml'}"
+    ]
+    bad = write(tmp_path, "[experiment\n")
+    assert check_experiment(bad)[0].startswith(f"{bad} is not valid TOML")
+
+
+# -- plugins: failing stages, datasets, training, deployment, analyses --------------------------
+
+
+class ExplodingBackend:
+    name = "exploding"
+
+    def compile(
+        self, network: Network, *, dtype: str = "float64", device: str | None = None, seed: int = 0
+    ) -> Any:
+        sim = NumpyBackend().compile(network, dtype=dtype, seed=seed)
+
+        def run(inputs: Any, *, steps: int | None = None) -> SimulationResult:
+            raise RuntimeError("boom at step 3")
+
+        sim.run = run  # type: ignore[method-assign]
+        return sim
+
+
+class Trainer(NumpyBackend):
+    name = "trainer"
+
+    def train(
+        self,
+        network: Network,
+        dataset: Any,
+        config: Mapping[str, Any],
+        *,
+        run_dir: str | None = None,
+    ) -> dict[str, Any]:
+        sim = NumpyBackend().compile(network)
+        params = sim.get_parameters()
+        params["in->pop.weights"] = params["in->pop.weights"] * 0 + float(config["weight"])
+        return {
+            "epochs": config["epochs"],
+            "loss": 0.25,
+            "samples": len(dataset.split("train")),
+            "parameters": params,
+        }
+
+
+class Toy:
+    name = "toy"
+    info = DatasetInfo(
+        name="toy",
+        shape=(4,),
+        classes=("a", "b"),
+        dt=1e-3,
+        steps=20,
+        size={"train": 6, "test": 5},
+        licence="CC0",
+        citation="none",
+    )
+
+    def split(self, name: str) -> Sequence[tuple[npt.NDArray[Any], int]]:
+        rng = np.random.default_rng(0 if name == "train" else 1)
+        return [
+            ((rng.random((20 - k, 4)) < 0.3).astype(float), k % 2)
+            for k in range(self.info.size[name])
+        ]
+
+
+class Static(Toy):
+    name = "static"
+    info = DatasetInfo(
+        name="static",
+        shape=(4,),
+        classes=("a", "b"),
+        dt=1e-3,
+        steps=1,
+        size={"train": 3, "test": 3},
+        licence="CC0",
+        citation="none",
+    )
+
+    def split(self, name: str) -> Sequence[tuple[npt.NDArray[Any], int]]:
+        return [(np.full((1, 4), 0.25 * k), k % 2) for k in range(3)]
+
+
+class RateEncoder:
+    name = "rate"
+
+    def encode(
+        self, x: npt.ArrayLike, *, steps: int, dt: float, rng: np.random.Generator
+    ) -> npt.NDArray[Any]:
+        a = np.asarray(x, dtype=float)
+        return (rng.random((steps, *a.shape)) < a).astype(float)
+
+
+class Chip:
+    name = "chip"
+
+    def check(self, network: Network) -> list[HardwareIssue]:
+        n = sum(p.size for p in network.populations)
+        issues = [HardwareIssue("dt", "rounded to 1 ms", "warning")]
+        if n > 100:
+            issues.append(HardwareIssue("populations[0].size", f"{n} neurons > 100 per chip"))
+        return issues
+
+    def deploy(self, network: Network, parameters: Any = None) -> Any:
+        sim = NumpyBackend().compile(network)
+        if parameters is not None:
+            sim.set_parameters({k: v for k, v in parameters.items() if not k.endswith(".delay")})
+
+        class Deployed:
+            def emulate(self, inputs: Any, *, steps: int | None = None) -> SimulationResult:
+                return sim.run(inputs, steps=steps)
+
+            def resources(self) -> dict[str, Any]:
+                return {"cores": 1, "energy_j": 1e-6}
+
+            def export(self, path: str) -> list[str]:
+                target = Path(path) / "chip.txt"
+                target.write_text("exported")
+                return [str(target)]
+
+        return Deployed()
+
+
+class Counter:
+    name = "counter"
+
+    def run(
+        self, network: Network, result: SimulationResult, config: Mapping[str, Any]
+    ) -> AnalysisResult:
+        total = float(result.recordings["pop.spikes"].sum())
+        return AnalysisResult(
+            metrics={"total": total, "scale": config.get("scale", 1)},
+            arrays={"per_step": result.recordings["pop.spikes"].sum(axis=(1, 2))},
+            html="<p>counted</p>",
+        )
+
+
+@pytest.fixture
+def plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[Registry]:
+    """A registry with the built-ins and a plugin providing one component of each engine kind."""
+    module = types.ModuleType("_experiment_fakes")
+    module.NEUROPIL_PLUGIN_API = neuropil.PLUGIN_API_VERSION  # type: ignore[attr-defined]
+    offered: dict[str, list[tuple[str, type]]] = {
+        "backend": [("exploding", ExplodingBackend), ("trainer", Trainer)],
+        "dataset": [("toy", Toy), ("static", Static)],
+        "encoder": [("rate", RateEncoder)],
+        "target": [("chip", Chip)],
+        "analysis": [("counter", Counter)],
+    }
+    for kind, items in offered.items():
+        comps = []
+        for name, cls in items:
+            setattr(module, cls.__name__, cls)
+            comps.append(Component(name, f"_experiment_fakes:{cls.__name__}"))
+
+        def impl(found: list[Component] = comps) -> list[Component]:
+            return found
+
+        impl.__name__ = neuropil.KINDS[kind]
+        setattr(module, impl.__name__, hookimpl(impl))
+    monkeypatch.setitem(sys.modules, "_experiment_fakes", module)
+    reg = Registry(discover=False)
+    reg.register_plugin(
+        sys.modules[builtins_module],
+        "builtins",
+        distribution="neuropil",
+        version=neuropil.__version__,
+    )
+    assert reg.register_plugin(module, "fakes") == []
+    with use_registry(reg):
+        yield reg
+
+
+@pytest.mark.usefixtures("plugins")
+def test_a_failing_stage_leaves_no_folder(tmp_path: Path) -> None:
+    exp = small(tmp_path, "[stimulus]\nsteps = 10", head='backend = "exploding"')
+    assert check_experiment(exp) == []
+    out = tmp_path / "runs"
+    with pytest.raises(
+        ExperimentError, match="the simulate stage failed: RuntimeError: boom at step 3"
+    ):
+        run_experiment(exp, out_dir=out, quiet=True)
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.usefixtures("plugins")
+def test_a_dataset_feeds_the_network(tmp_path: Path) -> None:
+    exp = small(tmp_path, '[dataset]\nname = "toy"\nlimit = 4')
+    run = run_experiment(exp, out_dir=tmp_path / "o", quiet=True)
+    with np.load(run / "recordings.npz") as rec:
+        assert rec["pop.spikes"].shape == (20, 4, 3)  # padded to the longest sample
+        assert rec["labels"].tolist() == [0, 1, 0, 1]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["dataset"] == {"name": "toy", "split": "test", "samples": 4}
+    resolved = tomllib.loads((run / "experiment.toml").read_text())
+    assert resolved["dataset"] == {"name": "toy", "split": "test", "limit": 4}
+    assert "stimulus" not in resolved
+
+
+@pytest.mark.usefixtures("plugins")
+def test_an_encoder_turns_static_samples_into_spikes(tmp_path: Path) -> None:
+    exp = small(tmp_path, '[dataset]\nname = "static"\nencoder = "rate"\nsteps = 30')
+    run = run_experiment(exp, out_dir=tmp_path / "o", quiet=True)
+    with np.load(run / "recordings.npz") as rec:
+        assert rec["pop.spikes"].shape == (30, 3, 3)
+
+
+@pytest.mark.usefixtures("plugins")
+def test_an_encoder_refuses_time_series(tmp_path: Path) -> None:
+    exp = small(tmp_path, '[dataset]\nname = "toy"\nencoder = "rate"')
+    with pytest.raises(ExperimentError, match=r"encodes static samples .* has 20 time bins"):
+        run_experiment(exp, out_dir=tmp_path / "o", quiet=True)
+    assert list((tmp_path / "o").iterdir()) == []
+
+
+@pytest.mark.usefixtures("plugins")
+def test_a_dataset_with_another_dt_is_refused(tmp_path: Path) -> None:
+    exp = write(
+        tmp_path,
+        small(tmp_path, '[dataset]\nname = "toy"').read_text().replace("dt = 1e-3", "dt = 5e-4"),
+    )
+    with pytest.raises(
+        ExperimentError,
+        match=r"time bins of 0\.001 s but the network's dt is "
+        r"0\.0005 s; set the network's dt to 0\.001",
+    ):
+        run_experiment(exp, out_dir=tmp_path / "o", quiet=True)
+
+
+@pytest.mark.usefixtures("plugins")
+def test_training_is_delegated_to_a_trainable_backend(tmp_path: Path) -> None:
+    exp = small(
+        tmp_path,
+        '[dataset]\nname = "toy"\n[training]\nepochs = 2\nweight = 5.0',
+        head='backend = "trainer"',
+    )
+    run = run_experiment(exp, out_dir=tmp_path / "o", quiet=True)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["training"] == {"epochs": 2, "loss": 0.25, "samples": 6}
+    with np.load(run / "parameters.npz") as params:
+        assert np.all(params["in->pop.weights"] == 5.0)
+    assert tomllib.loads((run / "experiment.toml").read_text())["training"] == {
+        "epochs": 2,
+        "weight": 5.0,
+    }
+
+
+@pytest.mark.usefixtures("plugins")
+def test_training_on_a_backend_that_cannot_train(tmp_path: Path) -> None:
+    exp = small(tmp_path, '[dataset]\nname = "toy"\n[training]\nepochs = 2')
+    with pytest.raises(
+        ExperimentError,
+        match="backend 'numpy' cannot train; backends that "
+        "can: trainer; set \\[experiment\\] backend to one of them",
+    ):
+        run_experiment(exp, out_dir=tmp_path / "o", quiet=True)
+    assert list((tmp_path / "o").iterdir()) == []
+
+
+@pytest.mark.usefixtures("plugins")
+def test_deployment_and_analysis(tmp_path: Path) -> None:
+    exp = small(
+        tmp_path,
+        "[stimulus]\nsteps = 40\nrate_hz = 300.0\n"
+        '[deployment]\ntarget = "chip"\nexport = true\nemulate = true\n'
+        '[[analysis]]\nname = "counter"\nscale = 2',
+    )
+    run = run_experiment(exp, out_dir=tmp_path / "o", quiet=True)
+    metrics = json.loads((run / "metrics.json").read_text())
+    dep = metrics["deployment"]
+    assert dep["target"] == "chip"
+    assert dep["issues"] == [{"path": "dt", "message": "rounded to 1 ms", "severity": "warning"}]
+    assert dep["resources"] == {"cores": 1, "energy_j": 1e-6}
+    assert dep["exported"] == ["deployment/chip.txt"]
+    assert (run / "deployment" / "chip.txt").read_text() == "exported"
+    assert dep["populations"]["pop"]["rate_hz"] == metrics["populations"]["pop"]["rate_hz"]
+    assert metrics["analysis"]["counter"]["scale"] == 2
+    total = metrics["analysis"]["counter"]["total"]
+    assert total == pytest.approx(metrics["populations"]["pop"]["rate_hz"] * 40 * 1e-3 * 3)
+    with np.load(run / "analysis-counter.npz") as arrays:
+        assert arrays["per_step"].shape == (40,)
+    assert (run / "analysis-counter.html").read_text() == "<p>counted</p>"
+    assert "analysis-counter.html" in (run / "report.md").read_text()
+
+
+@pytest.mark.usefixtures("plugins")
+def test_a_network_too_big_for_the_target(tmp_path: Path) -> None:
+    exp = write(
+        tmp_path,
+        small(tmp_path, '[deployment]\ntarget = "chip"')
+        .read_text()
+        .replace("size = 3", "size = 300"),
+    )
+    with pytest.raises(
+        ExperimentError,
+        match=r"the network does not fit target 'chip': "
+        r"populations\[0\]\.size: 300 neurons > 100 per chip",
+    ):
+        run_experiment(exp, out_dir=tmp_path / "o", quiet=True)
+    assert list((tmp_path / "o").iterdir()) == []
+
+
+def test_the_backend_override(tmp_path: Path) -> None:
+    exp = small(tmp_path, "[stimulus]\nsteps = 5")
+    with pytest.raises(ExperimentError, match="no backend named 'jacks'"):
+        run_experiment(exp, backend="jacks", out_dir=tmp_path / "o", quiet=True)
+    run = run_experiment(exp, backend="numpy", out_dir=tmp_path / "o", quiet=True)
+    assert json.loads((run / "metrics.json").read_text())["backend"] == "numpy"
