@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 import pytest
@@ -104,7 +105,7 @@ def test_per_synapse_delays_equal_separate_projections() -> None:
 
 
 def _run_kind(
-    connectivity: npl.Connectivity | str,
+    connectivity: npl.Connectivity | Literal["dense", "one_to_one"],
     w: np.ndarray,
     n_pre: int,
     n_post: int,

@@ -456,6 +456,13 @@ def test_a_first_party_name_gives_the_pip_install_line() -> None:
         reg.entry("target", "loihi2")
     with pytest.raises(UnknownComponentError, match="pip install neuropil-datasets"):
         reg.entry("dataset", "shd")
+    # a misspelt first-party name that is not installed: suggested, with its install line
+    with pytest.raises(UnknownComponentError) as typo:
+        reg.entry("backend", "troch")
+    assert str(typo.value) == (
+        "no backend named 'troch'; did you mean 'torch'? installed: numpy. "
+        "'torch' is provided by a plugin: pip install neuropil-torch"
+    )
     with pytest.raises(UnknownComponentError) as info:
         reg.entry("analysis", "raster")
     assert info.value.install_hint is None

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["compile", "simulate"]
 
 
-def compile(  # noqa: A001 - mirrors the backend verb users know
+def compile(  # mirrors the backend verb users know
     network: Network,
     backend: str = "numpy",
     *,

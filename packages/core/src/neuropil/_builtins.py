@@ -15,8 +15,11 @@ def neuropil_neuron_models() -> list[Component]:
     """The standard neuron models."""
     return [
         Component("lif", f"{_MODELS}._neurons:LIF", "leaky integrate-and-fire"),
-        Component("cuba_lif", f"{_MODELS}._neurons:CUBA_LIF",
-                  "current-based LIF with a synaptic current state (NIR CubaLIF)"),
+        Component(
+            "cuba_lif",
+            f"{_MODELS}._neurons:CUBA_LIF",
+            "current-based LIF with a synaptic current state (NIR CubaLIF)",
+        ),
         Component("alif", f"{_MODELS}._neurons:ALIF", "adaptive-threshold LIF (LSNN)"),
         Component("izhikevich", f"{_MODELS}._neurons:IZHIKEVICH", "Izhikevich (2003)"),
         Component("li", f"{_MODELS}._neurons:LI", "leaky integrator, non-spiking readout"),
@@ -29,8 +32,11 @@ def neuropil_synapse_models() -> list[Component]:
     """The standard synapse models."""
     return [
         Component("delta", f"{_MODELS}._synapses:DELTA", "instantaneous: weight -> current"),
-        Component("exponential", f"{_MODELS}._synapses:EXPONENTIAL",
-                  "current-based, exponentially decaying"),
+        Component(
+            "exponential",
+            f"{_MODELS}._synapses:EXPONENTIAL",
+            "current-based, exponentially decaying",
+        ),
     ]
 
 
@@ -47,15 +53,27 @@ def neuropil_learning_rules() -> list[Component]:
 def neuropil_surrogates() -> list[Component]:
     """The standard surrogate gradients."""
     return [
-        Component("fast_sigmoid", f"{_MODELS}._surrogates:FAST_SIGMOID",
-                  "1 / (1 + slope |x|)^2 (SuperSpike)"),
+        Component(
+            "fast_sigmoid",
+            f"{_MODELS}._surrogates:FAST_SIGMOID",
+            "1 / (1 + slope |x|)^2 (SuperSpike)",
+        ),
         Component("arctan", f"{_MODELS}._surrogates:ARCTAN", "arctangent"),
-        Component("triangle", f"{_MODELS}._surrogates:TRIANGLE", "slope * max(0, 1 - slope |x|), unit area"),
+        Component(
+            "triangle",
+            f"{_MODELS}._surrogates:TRIANGLE",
+            "slope * max(0, 1 - slope |x|), unit area",
+        ),
     ]
 
 
 @hookimpl
 def neuropil_backends() -> list[Component]:
     """The reference engine."""
-    return [Component("numpy", "neuropil.reference:NumpyBackend",
-                      "reference engine: plain numpy, the ground truth")]
+    return [
+        Component(
+            "numpy",
+            "neuropil.reference:NumpyBackend",
+            "reference engine: plain numpy, the ground truth",
+        )
+    ]

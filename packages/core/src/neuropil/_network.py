@@ -185,8 +185,9 @@ class Connectivity:
         def pair(v: int | tuple[int, int]) -> tuple[int, int]:
             return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
 
-        return cls("conv2d", kernel_size=pair(kernel_size), stride=pair(stride),
-                   padding=pair(padding))
+        return cls(
+            "conv2d", kernel_size=pair(kernel_size), stride=pair(stride), padding=pair(padding)
+        )
 
     @classmethod
     def random(cls, p: float, seed: int = 0, *, allow_autapses: bool = False) -> Connectivity:
@@ -403,8 +404,9 @@ class Network:
         metadata: Mapping[str, Any] | None = None,
     ) -> Input:
         """Add an external input of ``size`` channels (optionally shaped) and return it."""
-        node = Input(name, int(size), tuple(int(s) for s in shape) if shape else None,
-                     dict(metadata or {}))
+        node = Input(
+            name, int(size), tuple(int(s) for s in shape) if shape else None, dict(metadata or {})
+        )
         self.inputs.append(node)
         return node
 
@@ -514,8 +516,12 @@ class Network:
         ):
             # Converting would silently truncate (1.5 -> 1): refuse here, where it was written.
             raise NetworkValidationError(
-                [(f"projections[{len(self.projections)}].delay",
-                  f"delay is a whole number of steps, got {delay!r}")]
+                [
+                    (
+                        f"projections[{len(self.projections)}].delay",
+                        f"delay is a whole number of steps, got {delay!r}",
+                    )
+                ]
             )
         d: int | npt.NDArray[np.int64] = (
             int(raw_delay) if raw_delay.ndim == 0 else raw_delay.astype(np.int64)

@@ -570,8 +570,16 @@ class Registry:
             err.__cause__ = cause
             return err
         choices = self.names(kind)
-        suggestions = difflib.get_close_matches(name, choices, n=3, cutoff=0.6)
-        dist = FIRST_PARTY_PLUGINS.get(kind, {}).get(name)
+        first_party = FIRST_PARTY_PLUGINS.get(kind, {})
+        # First-party names are suggested even when not installed: 'troch' -> 'torch'.
+        suggestions = difflib.get_close_matches(
+            name, sorted((set(choices) | set(first_party)) - {name}), n=3, cutoff=0.6
+        )
+        dist = first_party.get(name)
+        hint_for = name
+        if dist is None and suggestions and suggestions[0] not in choices:
+            hint_for = suggestions[0]
+            dist = first_party[hint_for]
         hint = None
         if dist is not None:
             with self._lock:
@@ -590,7 +598,7 @@ class Registry:
                 return err
             if not ours:
                 hint = f"pip install {dist}"
-        return UnknownComponentError(kind, name, choices, suggestions, hint)
+        return UnknownComponentError(kind, name, choices, suggestions, hint, hint_for)
 
 
 # -- discovery helpers ---------------------------------------------------------------------------

@@ -56,9 +56,7 @@ class Param:
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
-            raise ValueError(
-                f"unknown unit {self.unit!r}; use one of {', '.join(sorted(UNITS))}"
-            )
+            raise ValueError(f"unknown unit {self.unit!r}; use one of {', '.join(sorted(UNITS))}")
 
     def bounds_text(self) -> str:
         """The bounds as interval notation, e.g. ``(0, 10] s``."""
@@ -124,9 +122,7 @@ class StateVar:
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
-            raise ValueError(
-                f"unknown unit {self.unit!r}; use one of {', '.join(sorted(UNITS))}"
-            )
+            raise ValueError(f"unknown unit {self.unit!r}; use one of {', '.join(sorted(UNITS))}")
 
 
 @dataclass(frozen=True)

@@ -410,6 +410,22 @@ def _table(value: Any, place: str, keys: tuple[str, ...]) -> Mapping[str, Any]:
     return value
 
 
+def _default_names(projections: list[Projection]) -> list[Projection]:
+    """Name unnamed projections ``pre->post`` (``pre->post#2``... when taken), as the builder."""
+    taken = {p.name for p in projections if p.name}
+    for proj in projections:
+        if proj.name:
+            continue
+        base = name = f"{proj.pre}->{proj.post}"
+        k = 2
+        while name in taken:
+            name = f"{base}#{k}"
+            k += 1
+        proj.name = name
+        taken.add(name)
+    return projections
+
+
 def _need(table: Mapping[str, Any], key: str, place: str) -> Any:
     if key not in table:
         raise SerializationError(f"{place}: missing {key!r}")
@@ -540,7 +556,7 @@ class _Reader:
             dt=_num(_need(data, "dt", "network"), "dt"),
             inputs=self.items(data, "inputs", self.input),
             populations=self.items(data, "populations", self.population),
-            projections=self.items(data, "projections", self.projection),
+            projections=_default_names(self.items(data, "projections", self.projection)),
             probes=self.items(data, "probes", self.probe),
             name=_str(data.get("name", "network"), "name"),
             metadata=self.metadata(data, "network"),
@@ -654,15 +670,24 @@ class _Reader:
                 f"{place}.sign: expected 'excitatory' or 'inhibitory' (or leave it out), "
                 f"got {sign!r}"
             )
+        pre = _str(_need(t, "pre", place), f"{place}.pre")
+        post = _str(_need(t, "post", place), f"{place}.post")
+        # Defaults as the builder's: name "pre->post" (made unique in `network`), and
+        # kaiming_uniform weights seeded by the projection's position.
+        index = int(place.rpartition("[")[2].rstrip("]") or 0)
         return Projection(
-            name=_str(_need(t, "name", place), f"{place}.name"),
-            pre=_str(_need(t, "pre", place), f"{place}.pre"),
-            post=_str(_need(t, "post", place), f"{place}.post"),
+            name=_str(t["name"], f"{place}.name") if "name" in t else "",
+            pre=pre,
+            post=post,
             synapse=_str(t.get("synapse", "delta"), f"{place}.synapse"),
             synapse_params=self.params(t.get("synapse_params", {}), f"{place}.synapse_params"),
             synapse_options=self.options(t.get("synapse_options", {}), f"{place}.synapse_options"),
             connectivity=self.connectivity(t.get("connectivity", {}), f"{place}.connectivity"),
-            weights=self.weights(_need(t, "weights", place), f"{place}.weights"),
+            weights=(
+                self.weights(t["weights"], f"{place}.weights")
+                if "weights" in t
+                else WeightInit("kaiming_uniform", {"gain": 1.0}, seed=index)
+            ),
             delay=delay,
             plasticity=plasticity,
             sign=sign,

@@ -34,8 +34,9 @@ class UnknownComponentError(NeuropilError, LookupError):
         name: The name that was asked for.
         choices: The installed names of that kind, sorted.
         suggestions: Close matches among ``choices``.
-        install_hint: The ``pip install`` line of the first-party plugin that provides ``name``,
-            or ``None``.
+        install_hint: The ``pip install`` line of the first-party plugin that provides ``name``
+            (or the suggested name, when that one is not installed), or ``None``.
+        install_for: The name ``install_hint`` provides (``name`` or a suggestion).
     """
 
     def __init__(
@@ -45,12 +46,14 @@ class UnknownComponentError(NeuropilError, LookupError):
         choices: Sequence[str],
         suggestions: Sequence[str] = (),
         install_hint: str | None = None,
+        install_for: str | None = None,
     ) -> None:
         self.kind = kind
         self.name = name
         self.choices = sorted(choices)
         self.suggestions = list(suggestions)
         self.install_hint = install_hint
+        self.install_for = install_for if install_for is not None else name
         msg = f"no {kind} named {name!r}"
         if self.suggestions:
             msg += "; did you mean " + " or ".join(repr(s) for s in self.suggestions) + "?"
@@ -58,7 +61,7 @@ class UnknownComponentError(NeuropilError, LookupError):
         msg += " installed: " if self.suggestions else "; installed: "
         msg += ", ".join(self.choices) if self.choices else "none"
         if install_hint:
-            msg += f". {name!r} is provided by a plugin: {install_hint}"
+            msg += f". {self.install_for!r} is provided by a plugin: {install_hint}"
         super().__init__(msg)
 
 
@@ -131,9 +134,7 @@ class IncompatiblePluginError(NeuropilError):
         self.provided = provided
         req = f"{required[0]}.{required[1]}"
         have = f"{provided[0]}.{provided[1]}"
-        if required[0] > provided[0] or (
-            required[0] == provided[0] and required[1] > provided[1]
-        ):
+        if required[0] > provided[0] or (required[0] == provided[0] and required[1] > provided[1]):
             fix = "upgrade neuropil (pip install -U neuropil)"
         else:
             fix = f"install a release of {distribution.split()[0]} built for plugin API {have}"

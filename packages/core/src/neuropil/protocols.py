@@ -150,9 +150,9 @@ class HardwareIssue:
 class Deployment(Protocol):
     """A network mapped onto a chip: quantised, placed, ready to emulate or export."""
 
-    def emulate(self, inputs: Mapping[str, npt.ArrayLike], *, steps: int | None = None) -> (
-        SimulationResult
-    ):
+    def emulate(
+        self, inputs: Mapping[str, npt.ArrayLike], *, steps: int | None = None
+    ) -> SimulationResult:
         """Run the chip's integer arithmetic bit-exactly."""
         ...
 
@@ -175,9 +175,9 @@ class HardwareTarget(Protocol):
         """Every way ``network`` violates the chip's limits (empty when it fits)."""
         ...
 
-    def deploy(self, network: Network, parameters: Mapping[str, npt.ArrayLike] | None = None) -> (
-        Deployment
-    ):
+    def deploy(
+        self, network: Network, parameters: Mapping[str, npt.ArrayLike] | None = None
+    ) -> Deployment:
         """Quantise and place ``network`` (with trained ``parameters`` if given)."""
         ...
 
@@ -265,4 +265,3 @@ class Analysis(Protocol):
     ) -> AnalysisResult:
         """Analyse ``result`` of simulating ``network``; ``config`` is its experiment table."""
         ...
-
