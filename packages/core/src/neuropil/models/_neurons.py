@@ -3,8 +3,13 @@
 Conventions shared by every model here:
 
 * SI units. The input ``current`` is in amperes and ``r`` (ohm, default 1) turns it into the
-  volts it adds, ``drive = r * current``; with the defaults (``r = 1``, ``v_rest = v_reset = 0``,
-  ``v_th = 1``) numbers behave as in the dimensionless models of snnTorch and Norse.
+  volts it adds, ``drive = r * (current + bias)``; with the defaults (``r = 1``, ``bias = 0``,
+  ``v_rest = v_reset = 0``, ``v_th = 1``) numbers behave as in the dimensionless models of
+  snnTorch and Norse.
+* ``bias`` (A, default 0, per neuron) is a constant current added to every step's input: the
+  bias of an ``nn.Linear`` (snnTorch), of a NIR ``Affine``, Lava's ``bias`` (with ``r = 1``),
+  PyNN's ``i_offset``. In ``cuba_lif`` it bypasses the synaptic current and enters the drive
+  directly, as Lava's bias does.
 * ``spike(x)`` is ``ops.spike(x, surrogate)``: ``1`` where ``x > 0`` (strict), else ``0``, with the
   population's surrogate gradient.
 * Primed names are the values after the step; unprimed names the values before it. Decay factors
@@ -17,7 +22,7 @@ The exact updates (each definition's ``doc`` repeats its block, with the options
 
 Discrete update (lif):
     decay = exp(-dt / tau_mem)
-    drive = r * current
+    drive = r * (current + bias)
     integration="exact":            v_inf = v_rest + drive
                                     v1 = v_inf + (v - v_inf) * decay
     integration="euler":            v1 = v + dt / tau_mem * (v_rest - v + drive)
@@ -36,7 +41,7 @@ Discrete update (lif):
     output = s'
 
 Discrete update (if):
-    v1 = v + r * current
+    v1 = v + r * (current + bias)
     reset="value":    reset(x, z) = (1 - z) * x + z * v_reset
     reset="subtract": reset(x, z) = x - z * (v_th - v_reset)
     reset="none":     reset(x, z) = x
@@ -51,7 +56,7 @@ Discrete update (if):
 
 Discrete update (li):
     decay = exp(-dt / tau_mem)
-    drive = r * current
+    drive = r * (current + bias)
     integration="exact":            v_inf = v_rest + drive
                                     v' = v_inf + (v - v_inf) * decay
     integration="euler":            v' = v + dt / tau_mem * (v_rest - v + drive)
@@ -62,7 +67,7 @@ Discrete update (li):
 Discrete update (cuba_lif):
     i' = i * exp(-dt / tau_syn) + w_in * current
     decay = exp(-dt / tau_mem)
-    drive = r * i'
+    drive = r * (i' + bias)
     integration="exact":            v_inf = v_rest + drive
                                     v1 = v_inf + (v - v_inf) * decay
     integration="euler":            v1 = v + dt / tau_mem * (v_rest - v + drive)
@@ -83,7 +88,7 @@ Discrete update (cuba_lif):
 Discrete update (alif):
     decay = exp(-dt / tau_mem)
     rho = exp(-dt / tau_adapt)
-    drive = r * current
+    drive = r * (current + bias)
     integration="exact":            v_inf = v_rest + drive
                                     v1 = v_inf + (v - v_inf) * decay
     integration="euler":            v1 = v + dt / tau_mem * (v_rest - v + drive)
@@ -97,7 +102,7 @@ Discrete update (alif):
     output = s'
 
 Discrete update (izhikevich):
-    drive = r * current
+    drive = r * (current + bias)
     v1 = v + dt * (4e4 * v * v + 5e3 * v + 140 - 1e3 * u + 1e3 * drive)
     u1 = u + dt * a * (b * v - u)
     s' = spike(v1 - v_peak)
@@ -122,6 +127,7 @@ __all__ = ["ALIF", "CUBA_LIF", "IF", "IZHIKEVICH", "LI", "LIF"]
 # outside them by exactly an SI prefix, and the IR answers "did you mean 20e-3?".
 _TAU_LOW, _TAU_HIGH = 0.0, 10.0
 _V_LOW, _V_HIGH = -10.0, 10.0
+_BIAS_LOW, _BIAS_HIGH = -1e3, 1e3
 
 
 def _tau(default: float, doc: str) -> Param:
@@ -134,8 +140,16 @@ def _volt(default: float, doc: str) -> Param:
 
 def _resistance() -> Param:
     return Param(
-        1.0, "ohm", "input resistance: drive (V) = r * current (A)", low=0.0, low_inclusive=False
+        1.0,
+        "ohm",
+        "input resistance: turns the input current (A) into the drive (V)",
+        low=0.0,
+        low_inclusive=False,
     )
+
+
+def _bias(doc: str) -> Param:
+    return Param(0.0, "A", doc, low=_BIAS_LOW, high=_BIAS_HIGH)
 
 
 def _tau_ref() -> Param:
@@ -261,6 +275,7 @@ _LIF_PARAMS = {
     "v_th": _volt(1.0, "threshold: a spike when v > v_th"),
     "v_reset": _volt(0.0, "potential after a spike (reset='value'); see reset"),
     "r": _resistance(),
+    "bias": _bias("constant current added to every step's input: drive = r * (current + bias)"),
     "tau_ref": _tau_ref(),
 }
 _LIF_OPTIONS = {"integration": _INTEGRATION, "reset": _RESET, "reset_timing": _RESET_TIMING}
@@ -288,10 +303,11 @@ def _lif_step(
     v_th = _param(ops, params, "v_th", "lif")
     v_reset = _param(ops, params, "v_reset", "lif")
     r = _param(ops, params, "r", "lif")
+    bias = _param(ops, params, "bias", "lif")
     tau_ref = _param(ops, params, "tau_ref", "lif")
 
     decay = ops.exp(-ctx.dt / tau_mem)
-    drive = r * current
+    drive = r * (current + bias)
     v1 = _integrate(integration, state["v"], v_rest, drive, decay, ctx.dt, tau_mem)
     v_new, s_new, ref_new = _fire(ops, ctx, "lif", reset, timing, state, v1, v_th, v_reset, tau_ref)
     return {"v": v_new, "ref": ref_new, "s": s_new}, s_new
@@ -312,7 +328,7 @@ and Norse.
 
 Discrete update (lif):
     decay = exp(-dt / tau_mem)
-    drive = r * current
+    drive = r * (current + bias)
     integration="exact":            v_inf = v_rest + drive
                                     v1 = v_inf + (v - v_inf) * decay
     integration="euler":            v1 = v + dt / tau_mem * (v_rest - v + drive)
@@ -333,8 +349,9 @@ Discrete update (lif):
 Options:
 
 - integration="exact" (default) holds the input constant over the step and solves the ODE
-  tau_mem dv/dt = v_rest - v + r I exactly, so the time to the first spike under a constant
-  current is tau_mem ln(r I / (r I - (v_th - v_rest))), rounded up to the step. "euler" is
+  tau_mem dv/dt = v_rest - v + r (I + bias) exactly, so the time to the first spike under a
+  constant drive D = r (I + bias) is tau_mem ln(D / (D - (v_th - v_rest))), rounded up to the
+  step. "euler" is
   Norse's forward Euler; "add_after_decay" is snnTorch's Leaky (decay = beta) and Lava's LIF
   (decay = 1 - dv); "add_before_decay" adds the input and lets the sum decay.
 - reset="value" (default) sets v_reset; "subtract" removes v_th - v_reset (snnTorch's
@@ -359,6 +376,7 @@ _IF_PARAMS = {
     "v_th": _volt(1.0, "threshold: a spike when v > v_th"),
     "v_reset": _volt(0.0, "potential after a spike, and the initial potential"),
     "r": _resistance(),
+    "bias": _bias("constant current added to every step's input: v1 = v + r * (current + bias)"),
     "tau_ref": _tau_ref(),
 }
 _IF_OPTIONS = {"reset": _RESET, "reset_timing": _RESET_TIMING}
@@ -383,9 +401,10 @@ def _if_step(
     v_th = _param(ops, params, "v_th", "if")
     v_reset = _param(ops, params, "v_reset", "if")
     r = _param(ops, params, "r", "if")
+    bias = _param(ops, params, "bias", "if")
     tau_ref = _param(ops, params, "tau_ref", "if")
 
-    v1 = state["v"] + r * current
+    v1 = state["v"] + r * (current + bias)
     v_new, s_new, ref_new = _fire(ops, ctx, "if", reset, timing, state, v1, v_th, v_reset, tau_ref)
     return {"v": v_new, "ref": ref_new, "s": s_new}, s_new
 
@@ -399,12 +418,12 @@ IF = NeuronModel(
     doc="""Integrate-and-fire neuron without leak.
 
 Each step adds its input to the membrane: the input is a per-step charge, expressed in volts
-through r (r * current is the jump of v in one step, independent of dt). This is the
-non-leaky neuron of ANN-to-SNN conversion; NIR's IF (dv/dt = R I) read with forward Euler
-is this model with r = R * dt.
+through r (r * (current + bias) is the jump of v in one step, independent of dt). This is the
+non-leaky neuron of ANN-to-SNN conversion (the bias carries the converted layer's bias); NIR's IF
+(dv/dt = R I) read with forward Euler is this model with r = R * dt.
 
 Discrete update (if):
-    v1 = v + r * current
+    v1 = v + r * (current + bias)
     reset="value":    reset(x, z) = (1 - z) * x + z * v_reset
     reset="subtract": reset(x, z) = x - z * (v_th - v_reset)
     reset="none":     reset(x, z) = x
@@ -431,6 +450,7 @@ _LI_PARAMS = {
     "tau_mem": _tau(20e-3, "membrane time constant"),
     "v_rest": _volt(0.0, "resting potential, where v decays to"),
     "r": _resistance(),
+    "bias": _bias("constant current added to every step's input: drive = r * (current + bias)"),
 }
 _LI_OPTIONS = {"integration": _INTEGRATION}
 _LI_STATE = {"v": StateVar("V", "membrane potential (the output)", "v_rest")}
@@ -449,9 +469,10 @@ def _li_step(
     tau_mem = _param(ops, params, "tau_mem", "li")
     v_rest = _param(ops, params, "v_rest", "li")
     r = _param(ops, params, "r", "li")
+    bias = _param(ops, params, "bias", "li")
 
     decay = ops.exp(-ctx.dt / tau_mem)
-    drive = r * current
+    drive = r * (current + bias)
     v_new = _integrate(integration, state["v"], v_rest, drive, decay, ctx.dt, tau_mem)
     return {"v": v_new}, v_new
 
@@ -467,7 +488,7 @@ LI = NeuronModel(
 
 Discrete update (li):
     decay = exp(-dt / tau_mem)
-    drive = r * current
+    drive = r * (current + bias)
     integration="exact":            v_inf = v_rest + drive
                                     v' = v_inf + (v - v_inf) * decay
     integration="euler":            v' = v + dt / tau_mem * (v_rest - v + drive)
@@ -492,6 +513,9 @@ _CUBA_PARAMS = {
     "v_th": _volt(1.0, "threshold: a spike when v > v_th"),
     "v_reset": _volt(0.0, "potential after a spike (reset='value'); see reset"),
     "r": _resistance(),
+    "bias": _bias(
+        "constant current added to the drive, past the synaptic current: drive = r * (i' + bias)"
+    ),
     "w_in": Param(1.0, "1", "input weight: the current jumps by w_in * input (NIR's w_in)"),
     "tau_ref": _tau_ref(),
 }
@@ -522,12 +546,13 @@ def _cuba_lif_step(
     v_th = _param(ops, params, "v_th", "cuba_lif")
     v_reset = _param(ops, params, "v_reset", "cuba_lif")
     r = _param(ops, params, "r", "cuba_lif")
+    bias = _param(ops, params, "bias", "cuba_lif")
     w_in = _param(ops, params, "w_in", "cuba_lif")
     tau_ref = _param(ops, params, "tau_ref", "cuba_lif")
 
     i_new = state["i"] * ops.exp(-ctx.dt / tau_syn) + w_in * current
     decay = ops.exp(-ctx.dt / tau_mem)
-    drive = r * i_new
+    drive = r * (i_new + bias)
     v1 = _integrate(integration, state["v"], v_rest, drive, decay, ctx.dt, tau_mem)
     v_new, s_new, ref_new = _fire(
         ops, ctx, "cuba_lif", reset, timing, state, v1, v_th, v_reset, tau_ref
@@ -550,7 +575,7 @@ spike resets v only, never i.
 Discrete update (cuba_lif):
     i' = i * exp(-dt / tau_syn) + w_in * current
     decay = exp(-dt / tau_mem)
-    drive = r * i'
+    drive = r * (i' + bias)
     integration="exact":            v_inf = v_rest + drive
                                     v1 = v_inf + (v - v_inf) * decay
     integration="euler":            v1 = v + dt / tau_mem * (v_rest - v + drive)
@@ -574,6 +599,8 @@ v_reset = 0 is Lava's floating-point LIF (decay = 1 - dv, current decay = 1 - du
 reset="subtract", reset_timing="deferred" it is snnTorch's Synaptic (alpha = exp(-dt / tau_syn),
 beta = exp(-dt / tau_mem)). The "exact" integration holds the new current i' constant over the
 step. During a refractory hold the current keeps integrating its input; only v is held.
+The bias is added past the synaptic current, unfiltered: Lava's v = v (1 - dv) + u + bias is
+integration="add_after_decay" with bias = Lava's bias and r = 1.
 
 State: i (A, starts at 0), v (V, starts at v_rest), ref (refractory steps left), s (the last
 step's spike).
@@ -597,6 +624,7 @@ _ALIF_PARAMS = {
     "v_rest": _volt(0.0, "resting potential, where v decays to"),
     "v_reset": _volt(0.0, "potential after a spike (reset='value'); see reset"),
     "r": _resistance(),
+    "bias": _bias("constant current added to every step's input: drive = r * (current + bias)"),
 }
 _ALIF_OPTIONS = {
     "integration": _INTEGRATION,
@@ -631,10 +659,11 @@ def _alif_step(
     v_rest = _param(ops, params, "v_rest", "alif")
     v_reset = _param(ops, params, "v_reset", "alif")
     r = _param(ops, params, "r", "alif")
+    bias = _param(ops, params, "bias", "alif")
 
     decay = ops.exp(-ctx.dt / tau_mem)
     rho = ops.exp(-ctx.dt / tau_adapt)
-    drive = r * current
+    drive = r * (current + bias)
     v1 = _integrate(integration, state["v"], v_rest, drive, decay, ctx.dt, tau_mem)
     A = v_th + beta * state["b"]
     s_new = ops.spike(v1 - A, _surrogate(ctx, "alif"))
@@ -658,7 +687,7 @@ raises the threshold from the next step on.
 Discrete update (alif):
     decay = exp(-dt / tau_mem)
     rho = exp(-dt / tau_adapt)
-    drive = r * current
+    drive = r * (current + bias)
     integration="exact":            v_inf = v_rest + drive
                                     v1 = v_inf + (v - v_inf) * decay
     integration="euler":            v1 = v + dt / tau_mem * (v_rest - v + drive)
@@ -694,6 +723,7 @@ _IZ_PARAMS = {
         30e-3, "V", "spike cut-off: a spike when v > v_peak", low=_IZ_V_LOW, high=_IZ_V_HIGH
     ),
     "r": _resistance(),
+    "bias": _bias("constant current added to every step's input: drive = r * (current + bias)"),
 }
 _IZ_STATE = {
     "v": StateVar("V", "membrane potential", "c"),
@@ -716,9 +746,10 @@ def _izhikevich_step(
     d = _param(ops, params, "d", "izhikevich")
     v_peak = _param(ops, params, "v_peak", "izhikevich")
     r = _param(ops, params, "r", "izhikevich")
+    bias = _param(ops, params, "bias", "izhikevich")
     v, u, dt = state["v"], state["u"], ctx.dt
 
-    drive = r * current
+    drive = r * (current + bias)
     v1 = v + dt * (4e4 * v * v + 5e3 * v + 140 - 1e3 * u + 1e3 * drive)
     u1 = u + dt * a * (b * v - u)
     s_new = ops.spike(v1 - v_peak, _surrogate(ctx, "izhikevich"))
@@ -737,11 +768,12 @@ IZHIKEVICH = NeuronModel(
 The paper's model, in mV and ms, is dv/dt = 0.04 v^2 + 5 v + 140 - u + I and du/dt = a (b v - u),
 with v = c, u = u + d after v >= 30 mV. Writing V = v / 1000 (volts), U = u / 1000 and time in
 seconds, one mV/ms is one V/s, so dV/dt = 4e4 V^2 + 5e3 V + 140 - 1e3 U + 1e3 I_V with
-I_V = r * current = I / 1000 (volts), and dU/dt = a (b V - U) with a in 1/s (0.02 /ms = 20 /s).
-c, d and v_peak are in volts (-65 mV = -65e-3).
+I_V = r * (current + bias) = I / 1000 (volts), and dU/dt = a (b V - U) with a in 1/s
+(0.02 /ms = 20 /s). c, d and v_peak are in volts (-65 mV = -65e-3). A constant input, as in
+the paper's tonic-spiking demos, is the bias (I = 10 is bias = 10e-3 with r = 1).
 
 Discrete update (izhikevich):
-    drive = r * current
+    drive = r * (current + bias)
     v1 = v + dt * (4e4 * v * v + 5e3 * v + 140 - 1e3 * u + 1e3 * drive)
     u1 = u + dt * a * (b * v - u)
     s' = spike(v1 - v_peak)

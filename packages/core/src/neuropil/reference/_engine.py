@@ -353,6 +353,7 @@ class NumpySimulator:
         incoming = {pop.name: net.incoming(pop.name) for pop in net.populations}
         pops = {pop.name: pop for pop in net.populations}
         pop_index = {pop.name: i for i, pop in enumerate(net.populations)}
+        proj_index = {proj.name: i for i, proj in enumerate(net.projections)}
         record: dict[str, list[_Arr]] = {probe.key: [] for probe in net.probes}
         outputs: dict[str, _Arr] = dict(zeros)
 
@@ -372,7 +373,7 @@ class NumpySimulator:
                             history[proj.pre], t, int(comp.delays), batch
                         )
                     ctx = StepContext(
-                        dt=dt, key=(self.seed, t, len(pops) + _index(net.projections, proj.name))
+                        dt=dt, key=(self.seed, t, len(pops) + proj_index[proj.name])
                     )
                     new_syn, syn_current = proj.synapse.step(
                         ops,
@@ -468,10 +469,12 @@ class NumpySimulator:
         if proj.kind == "sparse":
             if proj.pre_idx is None or proj.post_idx is None:
                 raise EngineError(f"projection {proj.name!r}: sparse without indices")
-            contrib = x[:, proj.pre_idx] * w
-            summed = np.zeros((proj.post_size, x.shape[0]), dtype=self.dtype)
-            np.add.at(summed, proj.post_idx, contrib.T)
-            return summed.T.copy()
+            batch = x.shape[0]
+            # One bincount over (batch, post) pairs: far faster than ufunc.at, same sums.
+            flat = (np.arange(batch)[:, None] * proj.post_size + proj.post_idx[None, :]).ravel()
+            contrib = (x[:, proj.pre_idx] * w).ravel()
+            summed = np.bincount(flat, weights=contrib, minlength=batch * proj.post_size)
+            return summed.reshape(batch, proj.post_size).astype(self.dtype)
         if proj.kind == "conv2d":
             return self._conv2d(proj, w, x)
         raise EngineError(f"projection {proj.name!r}: unknown connectivity {proj.kind!r}")
@@ -518,13 +521,6 @@ def _delay_groups(w: _Arr, delays: _Arr, dtype: np.dtype[Any]) -> list[tuple[int
     if delays.ndim == 0:
         return [(int(delays), w)]
     return [(int(d), np.where(delays == d, w, 0).astype(dtype)) for d in np.unique(delays)]
-
-
-def _index(projections: list[ResolvedProjection], name: str) -> int:
-    for i, proj in enumerate(projections):
-        if proj.name == name:
-            return i
-    raise KeyError(name)
 
 
 def _init_value(init: float | str, params: Mapping[str, Any]) -> Any:
