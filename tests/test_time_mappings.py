@@ -53,13 +53,16 @@ def _active(spikes: F64) -> None:
     assert 0.02 < spikes.mean() < 0.95
 
 
-def test_snntorch_leaky_subtract(data: tuple[F64, F64]) -> None:
+@pytest.mark.parametrize("linear_bias", [False, True])
+def test_snntorch_leaky_subtract(data: tuple[F64, F64], linear_bias: bool) -> None:
     x, w = data
     beta, threshold = 0.9, 1.0
+    # The bias of the nn.Linear in front of the layer: the post population's `bias`.
+    b = np.random.default_rng(3).normal(0.0, 0.05, N) if linear_bias else np.zeros(N)
     mem, spk = np.zeros((B, N)), np.zeros((B, N))
     spikes, mems = [], []
     for t in range(T):
-        mem = beta * mem + x[t] @ w.T - spk * threshold
+        mem = beta * mem + (x[t] @ w.T + b) - spk * threshold
         spk = (mem - threshold > 0).astype(np.float64)
         spikes.append(spk)
         mems.append(mem)
@@ -69,10 +72,10 @@ def test_snntorch_leaky_subtract(data: tuple[F64, F64]) -> None:
         "reset_timing": "deferred",
     }
     tau = -DT / np.log(beta)
-    got = _neuropil(x, w, "lif", 0, tau_mem=tau, **options)
+    got = _neuropil(x, w, "lif", 0, tau_mem=tau, bias=b, **options)
     _active(got)
     np.testing.assert_array_equal(got, np.array(spikes))
-    v = _neuropil(x, w, "lif", 0, probe="v", tau_mem=tau, **options)
+    v = _neuropil(x, w, "lif", 0, probe="v", tau_mem=tau, bias=b, **options)
     np.testing.assert_allclose(v, np.array(mems), rtol=0, atol=1e-12)
 
 
@@ -203,32 +206,33 @@ def test_brian2_lif(
 
 def test_lava_floating_point_lif_and_dense(data: tuple[F64, F64]) -> None:
     x, w = data
-    du, dv, bias = 0.3, 0.1, 0.05
+    du, dv = 0.3, 0.1
+    bias = np.linspace(-0.05, 0.1, N)  # Lava's bias, one per neuron
     u, v, a = np.zeros((B, N)), np.zeros((B, N)), np.zeros((B, N))
-    spikes = []
+    spikes, voltages = [], []
     for t in range(T):
         u = u * (1 - du) + a  # Dense sends what it accumulated in the last step
         v = v * (1 - dv) + u + bias
         s = (v > 1.0).astype(np.float64)
         v = np.where(s > 0, 0.0, v)
         spikes.append(s)
+        voltages.append(v)
         a = x[t] @ w.T
-    got = _neuropil(
-        x,
-        w,
-        "cuba_lif",
-        1,
-        tau_syn=-DT / np.log(1 - du),
-        tau_mem=-DT / np.log(1 - dv),
-        v_rest=bias / dv,
-        v_reset=0.0,
-        initial_state={"v": 0.0},
-        integration="add_after_decay",
-        reset="value",
-        reset_timing="immediate",
-    )
+    params: dict[str, Any] = {
+        "tau_syn": -DT / np.log(1 - du),
+        "tau_mem": -DT / np.log(1 - dv),
+        "bias": bias,
+        "r": 1.0,
+        "v_reset": 0.0,
+        "integration": "add_after_decay",
+        "reset": "value",
+        "reset_timing": "immediate",
+    }
+    got = _neuropil(x, w, "cuba_lif", 1, **params)
     _active(got)
     np.testing.assert_array_equal(got, np.array(spikes))
+    v_got = _neuropil(x, w, "cuba_lif", 1, probe="v", **params)
+    np.testing.assert_allclose(v_got, np.array(voltages), rtol=0, atol=1e-12)
 
 
 def test_spynnaker_if_curr_exp_in_floating_point(data: tuple[F64, F64]) -> None:
@@ -261,7 +265,8 @@ def test_spynnaker_if_curr_exp_in_floating_point(data: tuple[F64, F64]) -> None:
         synapse_params={"tau_syn": tau_syn},
         tau_mem=tau_m,
         r=r,
-        v_rest=v_rest + r * i_offset,
+        v_rest=v_rest,
+        bias=i_offset,
         v_reset=0.0,
         initial_state={"v": v_rest},
         tau_ref=t_refract * DT,

@@ -155,6 +155,14 @@ def test_units_are_si() -> None:
         assert model.params["r"].default == 1.0
 
 
+def test_every_neuron_model_has_a_constant_bias_current() -> None:
+    for model in (LIF, IF, LI, CUBA_LIF, ALIF, IZHIKEVICH):
+        bias = model.params["bias"]
+        assert (bias.unit, bias.default, bias.per_neuron, bias.trainable) == ("A", 0.0, True, False)
+        assert bias.bounds_text() == "[-1000, 1000] A", model.name
+        assert any("+ bias)" in line for line in block(model.doc, model.name)), model.name
+
+
 def test_builtin_components_load_these_definitions() -> None:
     kinds: dict[str, tuple[Callable[[], list[Component]], type[Any]]] = {
         "neuron": (_builtins.neuropil_neuron_models, NeuronModel),

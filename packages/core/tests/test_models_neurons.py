@@ -91,11 +91,33 @@ def test_lif_exact_value_reset() -> None:
     np.testing.assert_array_equal(one(traj["ref"]), 0.0)
 
 
-def test_lif_rest_and_resistance() -> None:
-    # v starts at v_rest = -0.2; drive = r * I = 2 * 0.5 = 1; v_inf = 0.8.
-    traj = run(LIF, defaults(LIF, tau_mem=HALF, v_rest=-0.2, r=2.0), [0.5] * 4)
+@pytest.mark.parametrize(("current", "bias"), [(0.5, 0.0), (0.0, 0.5), (0.75, -0.25)])
+def test_lif_rest_resistance_and_bias(current: float, bias: float) -> None:
+    # v starts at v_rest = -0.2; drive = r * (I + bias) = 2 * 0.5 = 1; v_inf = 0.8.
+    params = defaults(LIF, tau_mem=HALF, v_rest=-0.2, r=2.0, bias=bias)
+    traj = run(LIF, params, [current] * 4)
     np.testing.assert_allclose(one(traj["v"]), [0.3, 0.55, 0.675, 0.7375], rtol=1e-12)
     np.testing.assert_array_equal(one(traj["out"]), 0.0)
+
+
+def test_lif_bias_drives_without_input() -> None:
+    # add_after_decay, drive = 2 * (I + 0.3): v' = v / 2 + 0.6 while I = 0; I = -0.3 cancels the
+    # bias and v only decays: 0.6, 0.9, 0.45, 0.225, 0.7125, 0.95625, 1.078125 -> spike -> 0.
+    params = defaults(LIF, tau_mem=HALF, r=2.0, bias=0.3)
+    current = [0.0, 0.0, -0.3, -0.3, 0.0, 0.0, 0.0]
+    traj = run(LIF, params, current, {"integration": "add_after_decay"})
+    np.testing.assert_allclose(
+        one(traj["v"]), [0.6, 0.9, 0.45, 0.225, 0.7125, 0.95625, 0.0], rtol=1e-12, atol=1e-15
+    )
+    np.testing.assert_array_equal(one(traj["out"]), [0, 0, 0, 0, 0, 0, 1])
+
+
+def test_lif_refractory_drops_the_bias_too() -> None:
+    # exact, v_inf = bias = 1.2: the held steps after the spike keep v = 0 despite the bias.
+    params = defaults(LIF, tau_mem=HALF, tau_ref=2e-3, bias=1.2)
+    traj = run(LIF, params, [0.0] * 6)
+    np.testing.assert_allclose(one(traj["v"]), [0.6, 0.9, 0.0, 0.0, 0.0, 0.6], rtol=1e-12)
+    np.testing.assert_array_equal(one(traj["out"]), [0, 0, 1, 0, 0, 0])
 
 
 def test_lif_euler() -> None:
@@ -240,6 +262,15 @@ def test_if_subtract_keeps_the_excess() -> None:
     np.testing.assert_array_equal(one(traj["out"]), [0, 0, 1, 0, 0, 1, 0])
 
 
+def test_if_bias_adds_each_step() -> None:
+    # v1 = v + (I + 0.3), subtract reset: 0.5, 1.0 (strict: no spike), 1.0 (I cancels the bias),
+    # 1.3 -> spike -> 0.3, 0.3 + 0.8 = 1.1 -> spike -> 0.1.
+    params = defaults(IF, bias=0.3)
+    traj = run(IF, params, [0.2, 0.2, -0.3, 0.0, 0.5], {"reset": "subtract"})
+    np.testing.assert_allclose(one(traj["v"]), [0.5, 1.0, 1.0, 0.3, 0.1], rtol=1e-12)
+    np.testing.assert_array_equal(one(traj["out"]), [0, 0, 0, 1, 1])
+
+
 def test_if_does_not_depend_on_dt() -> None:
     a = run(IF, defaults(IF), [0.3] * 10, dt=1e-3)
     b = run(IF, defaults(IF), [0.3] * 10, dt=1e-4)
@@ -266,14 +297,21 @@ LI_CASES = {
 
 
 @pytest.mark.parametrize("integration", sorted(LI_CASES))
-def test_li_integration_modes(integration: str) -> None:
+@pytest.mark.parametrize(("current", "bias"), [(0.45, 0.0), (0.2, 0.25)])
+def test_li_integration_modes(integration: str, current: float, bias: float) -> None:
     tau = EULER_QUARTER if integration == "euler" else QUARTER
-    params = defaults(LI, tau_mem=tau, v_rest=0.1, r=2.0)
-    traj = run(LI, params, [0.45] * 3, {"integration": integration})
+    params = defaults(LI, tau_mem=tau, v_rest=0.1, r=2.0, bias=bias)
+    traj = run(LI, params, [current] * 3, {"integration": integration})
     np.testing.assert_allclose(one(traj["v"]), LI_CASES[integration], rtol=1e-12)
     np.testing.assert_array_equal(traj["out"], traj["v"])
     assert LI.output == "v"
     assert not LI.spiking
+
+
+def test_li_negative_bias_without_input() -> None:
+    # exact, decay 0.25, v_inf = v_rest + bias = 0.5 - 1 = -0.5: v' = -0.5 + (v + 0.5) / 4.
+    traj = run(LI, defaults(LI, tau_mem=QUARTER, v_rest=0.5, bias=-1.0), [0.0] * 3)
+    np.testing.assert_allclose(one(traj["v"]), [-0.25, -0.4375, -0.484375], rtol=1e-12)
 
 
 # ------------------------------------------------------------------------------------ cuba_lif
@@ -304,6 +342,32 @@ def test_cuba_lif_euler() -> None:
     np.testing.assert_allclose(
         one(traj["v"]), [0.25, 0.4375, 0.453125, 0.40234375, 0.3330078125], rtol=1e-12
     )
+
+
+def test_cuba_lif_bias_bypasses_the_synaptic_current() -> None:
+    # i' as without bias; drive = i' + 0.25 = 1.25, 1.25, 0.75, 0.5, 0.375 with v' = v / 2 + drive:
+    # 1.25 -> spike -> 0, 1.25 -> spike -> 0, 0.75, 0.875, 0.8125.
+    params = defaults(CUBA_LIF, tau_syn=HALF, tau_mem=HALF, w_in=2.0, bias=0.25)
+    traj = run(CUBA_LIF, params, CUBA_INPUT, {"integration": "add_after_decay"})
+    np.testing.assert_allclose(one(traj["i"]), CUBA_CURRENT, rtol=1e-12)
+    np.testing.assert_allclose(one(traj["v"]), [0.0, 0.0, 0.75, 0.875, 0.8125], rtol=1e-12)
+    np.testing.assert_array_equal(one(traj["out"]), [1, 1, 0, 0, 0])
+
+
+def test_cuba_lif_exact_with_bias() -> None:
+    # exact with v_rest = 0, decay 0.5: v' = (v + drive) / 2, drive = 2 * (i' + 0.25).
+    params = defaults(CUBA_LIF, tau_syn=HALF, tau_mem=HALF, w_in=2.0, r=2.0, bias=0.25)
+    traj = run(CUBA_LIF, params, CUBA_INPUT, {"reset": "none"})
+    np.testing.assert_allclose(one(traj["i"]), CUBA_CURRENT, rtol=1e-12)
+    np.testing.assert_allclose(one(traj["v"]), [1.25, 1.875, 1.6875, 1.34375, 1.046875], rtol=1e-12)
+    np.testing.assert_array_equal(one(traj["out"]), [1, 1, 1, 1, 1])
+
+
+def test_cuba_lif_bias_alone_leaves_the_current_at_zero() -> None:
+    params = defaults(CUBA_LIF, tau_syn=HALF, tau_mem=HALF, bias=0.5)
+    traj = run(CUBA_LIF, params, [0.0] * 3, {"integration": "add_after_decay"})
+    np.testing.assert_array_equal(one(traj["i"]), 0.0)
+    np.testing.assert_allclose(one(traj["v"]), [0.5, 0.75, 0.875], rtol=1e-12)
 
 
 def test_cuba_lif_reset_leaves_the_current() -> None:
@@ -365,6 +429,16 @@ def test_alif_subtract_removes_the_adapted_threshold() -> None:
     np.testing.assert_array_equal(one(traj["out"]), [0, 1, 0, 1, 0])
 
 
+def test_alif_euler_with_bias() -> None:
+    # euler, dt / tau = 0.25, drive = -1 + 3 = 2: v1 = 0.75 v + 0.5; A = 1 + 0.5 b, b' = b / 2 + s'.
+    # Steps 2 and 5 reach 1.15625, above A = 1 and A = 1.125.
+    params = defaults(ALIF, tau_mem=EULER_QUARTER, tau_adapt=HALF, beta=0.5, bias=3.0)
+    traj = run(ALIF, params, [-1.0] * 7, {"integration": "euler"})
+    np.testing.assert_allclose(one(traj["v"]), [0.5, 0.875, 0.0, 0.5, 0.875, 0.0, 0.5], rtol=1e-12)
+    np.testing.assert_allclose(one(traj["b"]), [0, 0, 1, 0.5, 0.25, 1.125, 0.5625], rtol=1e-12)
+    np.testing.assert_array_equal(one(traj["out"]), [0, 0, 1, 0, 0, 1, 0])
+
+
 def test_alif_without_adaptation_is_lif() -> None:
     x = np.random.default_rng(2).uniform(0.0, 3.0, size=(40, 2, 3))
     a = run(ALIF, defaults(ALIF, beta=0.0), x)
@@ -376,10 +450,16 @@ def test_alif_without_adaptation_is_lif() -> None:
 # ---------------------------------------------------------------------------------- izhikevich
 
 
-def test_izhikevich_forward_euler_in_si() -> None:
-    # In mV and ms with dt = 0.5 ms and I = 10: dv = 0.04 v^2 + 5 v + 140 - u + I,
-    # du = 0.02 (0.2 v - u); from v = -65, u = -13: dv = 7 -> v = -61.5, du = 0 -> u = -13, ...
-    traj = run(IZHIKEVICH, defaults(IZHIKEVICH), [10e-3] * 3, dt=0.5e-3)
+@pytest.mark.parametrize(
+    ("current", "bias", "r"),
+    [(10e-3, 0.0, 1.0), (0.0, 10e-3, 1.0), (4e-3, 6e-3, 1.0), (0.0, 5e-3, 2.0)],
+)
+def test_izhikevich_forward_euler_in_si(current: float, bias: float, r: float) -> None:
+    # In mV and ms with dt = 0.5 ms and I = 10 (r * (current + bias) = 10e-3 V in every case):
+    # dv = 0.04 v^2 + 5 v + 140 - u + I, du = 0.02 (0.2 v - u); from v = -65, u = -13: dv = 7
+    # -> v = -61.5, du = 0 -> u = -13, ...
+    params = defaults(IZHIKEVICH, bias=bias, r=r)
+    traj = run(IZHIKEVICH, params, [current] * 3, dt=0.5e-3)
     np.testing.assert_allclose(one(traj["v"]), [-61.5e-3, -58.105e-3, -54.3471795e-3], rtol=1e-12)
     np.testing.assert_allclose(one(traj["u"]), [-13e-3, -12.993e-3, -12.97928e-3], rtol=1e-12)
     np.testing.assert_array_equal(one(traj["out"]), 0.0)
@@ -413,20 +493,39 @@ def test_izhikevich_initial_u_is_b_times_c_for_the_defaults() -> None:
 
 HETERO = {
     "lif": (
-        {"tau_mem": [HALF, QUARTER, 0.02], "v_th": [1.0, 0.5, 0.8], "tau_ref": [0.0, 2e-3, 1e-3]},
+        {
+            "tau_mem": [HALF, QUARTER, 0.02],
+            "v_th": [1.0, 0.5, 0.8],
+            "tau_ref": [0.0, 2e-3, 1e-3],
+            "bias": [0.0, 0.3, -0.2],
+        },
         {},
     ),
-    "if": ({"v_th": [1.0, 0.7, 2.0], "r": [1.0, 0.5, 2.0]}, {"reset": "subtract"}),
-    "li": ({"tau_mem": [HALF, QUARTER, 0.02], "v_rest": [0.0, 0.1, -0.2]}, {}),
+    "if": (
+        {"v_th": [1.0, 0.7, 2.0], "r": [1.0, 0.5, 2.0], "bias": [-0.1, 0.0, 0.2]},
+        {"reset": "subtract"},
+    ),
+    "li": (
+        {"tau_mem": [HALF, QUARTER, 0.02], "v_rest": [0.0, 0.1, -0.2], "bias": [0.0, 1.0, -1.0]},
+        {},
+    ),
     "cuba_lif": (
-        {"tau_syn": [HALF, 0.01, 0.002], "w_in": [1.0, 2.0, 0.5], "v_reset": [0.0, 0.2, -0.1]},
+        {
+            "tau_syn": [HALF, 0.01, 0.002],
+            "w_in": [1.0, 2.0, 0.5],
+            "v_reset": [0.0, 0.2, -0.1],
+            "bias": [0.5, 0.0, -0.2],
+        },
         {"integration": "euler"},
     ),
     "alif": (
-        {"tau_adapt": [HALF, 0.1, 0.5], "beta": [0.5, 0.0, 1.0]},
+        {"tau_adapt": [HALF, 0.1, 0.5], "beta": [0.5, 0.0, 1.0], "bias": [0.2, -0.3, 0.0]},
         {"integration": "add_before_decay"},
     ),
-    "izhikevich": ({"a": [20.0, 100.0, 20.0], "c": [-65e-3, -50e-3, -55e-3]}, {}),
+    "izhikevich": (
+        {"a": [20.0, 100.0, 20.0], "c": [-65e-3, -50e-3, -55e-3], "bias": [0.0, 2e-3, -1e-3]},
+        {},
+    ),
 }
 
 

@@ -372,9 +372,7 @@ class NumpySimulator:
                         arrived[proj.name] = self._delayed(
                             history[proj.pre], t, int(comp.delays), batch
                         )
-                    ctx = StepContext(
-                        dt=dt, key=(self.seed, t, len(pops) + proj_index[proj.name])
-                    )
+                    ctx = StepContext(dt=dt, key=(self.seed, t, len(pops) + proj_index[proj.name]))
                     new_syn, syn_current = proj.synapse.step(
                         ops,
                         self._syn_params[proj.name],
