@@ -307,3 +307,43 @@ def test_input_errors_are_clear() -> None:
     with pytest.raises(EngineError, match="dtype 'float32' or 'float64'"):
         NumpyBackend().compile(net, dtype="float16")
     assert sim.run({}, steps=4).steps == 4
+
+
+def test_set_parameters_checks_everything_before_applying_anything() -> None:
+    net = npl.Network(dt=1e-3)
+    net.input("in", 3)
+    net.population("h", 2, "lif", tau_mem=20e-3)
+    net.connect("in", "h", weights=np.full((2, 3), 0.5), sign="excitatory")
+    sim = NumpyBackend().compile(net)
+    with pytest.raises(EngineError, match=r"'h.tau_mem' must lie in \(0, 10\] s, got -1"):
+        sim.set_parameters({"h.tau_mem": -1.0})
+    with pytest.raises(EngineError, match=r"excitatory, so its weights must be >= 0; 6 are not"):
+        sim.set_parameters({"in->h.weights": -np.ones((2, 3))})
+    with pytest.raises(EngineError, match=r"no parameter named 'h\.bogus'"):
+        sim.set_parameters({"h.tau_mem": 0.05, "h.bogus": 1.0})
+    assert float(sim.get_parameters()["h.tau_mem"]) == 20e-3  # nothing applied
+    sim.set_parameters({"h.tau_mem": [0.01, 0.03]})
+    np.testing.assert_array_equal(sim.get_parameters()["h.tau_mem"], [0.01, 0.03])
+
+
+def test_inputs_must_be_numbers_and_steps_whole() -> None:
+    net = npl.Network(dt=1e-3)
+    net.input("in", 2)
+    net.population("h", 2, "lif")
+    net.connect("in", "h")
+    sim = NumpyBackend().compile(net)
+    with pytest.raises(EngineError, match="must hold numbers"):
+        sim.run({"in": np.full((3, 1, 2), "a")})
+    with pytest.raises(EngineError, match=r"steps must be a whole number >= 0, got 2\.5"):
+        sim.run({}, steps=2.5)  # type: ignore[arg-type]
+    assert sim.run({"in": np.ones((3, 1, 2), dtype=bool)}).steps == 3
+
+
+def test_a_delay_longer_than_the_run_costs_no_memory() -> None:
+    net = npl.Network(dt=1e-3)
+    net.input("in", 1000)
+    net.population("h", 1, "lif")
+    net.connect("in", "h", weights=np.ones((1, 1000)), delay=10**8)
+    net.probe("h", "v")
+    res = npl.simulate(net, {"in": np.ones((5, 1, 1000))})
+    assert np.all(res["h.v"] == 0.0)

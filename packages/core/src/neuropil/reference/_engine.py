@@ -84,13 +84,29 @@ class NumpyBackend:
 
 
 @dataclass
+class _Group:
+    """The synapses of a projection that share one delay, in the layout ``kind``.
+
+    A projection with one delay is one group in its own layout; with per-synapse delays each
+    delay's synapses become a ``sparse`` group, so the work per step is the number of synapses,
+    not the number of synapses times the number of distinct delays.
+    """
+
+    delay: int
+    kind: str
+    weights: _Arr
+    pre_idx: npt.NDArray[np.int64] | None = None
+    post_idx: npt.NDArray[np.int64] | None = None
+
+
+@dataclass
 class _Compiled:
     """A projection as the engine runs it: weights cast, grouped by delay."""
 
     proj: ResolvedProjection
     weights: _Arr  # the projection's layout, engine dtype, mask applied
     delays: _Arr  # int64, () or layout
-    groups: list[tuple[int, _Arr]]  # (delay, weights of the synapses with that delay)
+    groups: list[_Group]
 
 
 class _DenseView:
@@ -172,7 +188,7 @@ class NumpySimulator:
         if proj.mask is not None:
             w = np.where(proj.mask, w, 0).astype(self.dtype)
         delays = np.asarray(proj.delay, dtype=np.int64)
-        return _Compiled(proj, w, delays, _delay_groups(w, delays, self.dtype))
+        return _Compiled(proj, w, delays, _delay_groups(proj, w, delays))
 
     def get_parameters(self) -> dict[str, _Arr]:
         """Every parameter by IR name, as float64 (delays int64) numpy arrays.
@@ -193,48 +209,63 @@ class NumpySimulator:
         return out
 
     def set_parameters(self, values: Mapping[str, npt.ArrayLike]) -> None:
-        """Replace parameters by IR name (see :meth:`get_parameters`).
+        """Replace parameters by IR name (see :meth:`get_parameters`), all or none.
 
-        Weights must keep their layout's shape; a neuron or synapse parameter may be a scalar
-        or one value per neuron. Delays are structural: change them in the network instead.
+        Weights keep their layout's shape and their projection's sign (masked synapses stay at
+        zero); a neuron or synapse parameter is a scalar or one value per neuron, within its
+        schema's bounds. Delays are structural: change them in the network instead. Every entry
+        is checked before any is applied.
 
         Raises:
-            EngineError: an unknown name or a wrong shape, naming the expected one.
+            EngineError: an unknown name, a wrong shape, a value out of bounds or on the wrong
+                side of zero, naming the parameter and what it takes.
         """
         current = self.get_parameters()
+        checked: list[tuple[str, str, _Arr]] = []
         for key, value in values.items():
             if key not in current:
                 close = difflib.get_close_matches(key, list(current), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise EngineError(f"no parameter named {key!r}{hint}")
-            arr = np.asarray(value, dtype=np.float64)
+            try:
+                arr = np.asarray(value, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise EngineError(f"parameter {key!r} must be numbers: {exc}") from exc
             if not np.all(np.isfinite(arr)):
                 raise EngineError(f"parameter {key!r} contains NaN or infinite values")
             target, _, name = key.rpartition(".")
-            if target in self._compiled:
-                comp = self._compiled[target]
-                if name == "delay":
-                    raise EngineError(
-                        f"delays are fixed at compile time ({key!r}); change them in the "
-                        "network and compile again"
-                    )
-                if name == "weights":
-                    if arr.shape != comp.weights.shape:
-                        raise EngineError(
-                            f"parameter {key!r} has shape {comp.weights.shape}, got {arr.shape}"
-                        )
-                    self._compiled[target] = self._compile_projection(comp.proj, arr)
-                    continue
-                size = comp.proj.post_size
-                params = self._syn_params[target]
-            else:
-                size = self._sizes[target]
-                params = self._pop_params[target]
-            if arr.shape not in ((), (size,)):
+            comp = self._compiled.get(target)
+            if comp is not None and name == "delay":
                 raise EngineError(
-                    f"parameter {key!r} takes a scalar or {size} values (one per neuron), "
-                    f"got shape {arr.shape}"
+                    f"delays are fixed at compile time ({key!r}); change them in the "
+                    "network and compile again"
                 )
+            if comp is not None and name == "weights":
+                _check_weights(key, arr, comp)
+            else:
+                if comp is not None:
+                    size, schema = comp.proj.post_size, comp.proj.synapse.params
+                else:
+                    pop = self.resolved.population(target)
+                    size, schema = pop.size, pop.model.params
+                if arr.shape not in ((), (size,)):
+                    raise EngineError(
+                        f"parameter {key!r} takes a scalar or {size} values (one per neuron), "
+                        f"got shape {arr.shape}"
+                    )
+                spec = schema[name]
+                bad = [float(v) for v in arr.reshape(-1) if not spec.contains(float(v))]
+                if bad:
+                    raise EngineError(
+                        f"parameter {key!r} must lie in {spec.bounds_text()}, got {bad[0]:g}"
+                    )
+            checked.append((target, name, arr))
+        for target, name, arr in checked:
+            comp = self._compiled.get(target)
+            if comp is not None and name == "weights":
+                self._compiled[target] = self._compile_projection(comp.proj, arr)
+                continue
+            params = self._syn_params[target] if comp is not None else self._pop_params[target]
             params[name] = self._cast(arr if arr.ndim else float(arr))
 
     # -- simulation -----------------------------------------------------------------------
@@ -255,6 +286,10 @@ class NumpySimulator:
                     f"(inputs: {', '.join(sorted(known)) or 'none'})"
                 )
             arr = np.asarray(value)
+            if arr.dtype.kind not in "biuf":
+                raise EngineError(
+                    f"input {name!r} must hold numbers (bool, int or float), got dtype {arr.dtype}"
+                )
             spec = known[name]
             if arr.ndim < 2 or int(np.prod(arr.shape[2:], dtype=np.int64)) != spec.size:
                 raise EngineError(
@@ -277,8 +312,8 @@ class NumpySimulator:
                     "give the number of steps (run(..., steps=T)) when no input is given"
                 )
             steps = length
-        if steps < 0:
-            raise EngineError(f"steps must be >= 0, got {steps}")
+        if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+            raise EngineError(f"steps must be a whole number >= 0, got {steps!r}")
         for name, arr in arrays.items():
             if arr.shape[0] < steps:
                 raise EngineError(
@@ -309,8 +344,9 @@ class NumpySimulator:
         ops = self.ops
         dt = net.dt
         zeros = {name: np.zeros((batch, n), dtype=self.dtype) for name, n in self._sizes.items()}
+        # A delay longer than the run never delivers: the buffer need not exceed steps + 1.
         history = {
-            name: np.zeros((length, batch, self._sizes[name]), dtype=self.dtype)
+            name: np.zeros((min(length, steps + 1), batch, self._sizes[name]), dtype=self.dtype)
             for name, length in self._history.items()
         }
         state: dict[str, dict[str, _Arr]] = {
@@ -410,14 +446,12 @@ class NumpySimulator:
                 )
                 traces[proj.name] = new_traces
                 comp.weights = _constrain(np.asarray(new_w, dtype=self.dtype), proj)
-                comp.groups = [(int(comp.delays), comp.weights)]
+                comp.groups = _delay_groups(proj, comp.weights, comp.delays)
             for probe in net.probes:
+                value = self._probe_value(probe.target, probe.variable, outputs, state, syn_state)
+                # state arrays are replaced, never written in place, so a view is safe to keep
                 record[probe.key].append(
-                    self._probe_value(probe.target, probe.variable, outputs, state, syn_state)
-                    if probe.index is None
-                    else self._probe_value(probe.target, probe.variable, outputs, state, syn_state)[
-                        ..., probe.index
-                    ]
+                    value.copy() if probe.index is None else value[..., probe.index]
                 )
 
         recordings: dict[str, _Arr] = {}
@@ -449,33 +483,36 @@ class NumpySimulator:
         return frame
 
     def _arriving(self, comp: _Compiled, hist: _Arr, t: int, batch: int) -> _Arr:
-        proj = comp.proj
-        out = np.zeros((batch, proj.post_size), dtype=self.dtype)
-        for d, w in comp.groups:
-            if t - d < 0:
+        out: _Arr | None = None
+        for group in comp.groups:
+            if t - group.delay < 0:
                 continue
-            out = out + self._propagate(proj, w, hist[(t - d) % hist.shape[0]])
+            part = self._propagate(comp.proj, group, hist[(t - group.delay) % hist.shape[0]])
+            out = part if out is None else out + part
+        if out is None:
+            return np.zeros((batch, comp.proj.post_size), dtype=self.dtype)
         return out
 
-    def _propagate(self, proj: ResolvedProjection, w: _Arr, x: _Arr) -> _Arr:
-        """``x`` ``[B, N_pre]`` through weights ``w`` (the projection's layout): ``[B, N_post]``."""
-        if proj.kind == "dense":
+    def _propagate(self, proj: ResolvedProjection, group: _Group, x: _Arr) -> _Arr:
+        """``x`` ``[B, N_pre]`` through the group's synapses: ``[B, N_post]``."""
+        w = group.weights
+        if group.kind == "dense":
             out: _Arr = np.asarray(x @ w.T, dtype=self.dtype)
             return out
-        if proj.kind == "one_to_one":
+        if group.kind == "one_to_one":
             return np.asarray(x * w, dtype=self.dtype)
-        if proj.kind == "sparse":
-            if proj.pre_idx is None or proj.post_idx is None:
+        if group.kind == "sparse":
+            if group.pre_idx is None or group.post_idx is None:
                 raise EngineError(f"projection {proj.name!r}: sparse without indices")
             batch = x.shape[0]
             # One bincount over (batch, post) pairs: far faster than ufunc.at, same sums.
-            flat = (np.arange(batch)[:, None] * proj.post_size + proj.post_idx[None, :]).ravel()
-            contrib = (x[:, proj.pre_idx] * w).ravel()
+            flat = (np.arange(batch)[:, None] * proj.post_size + group.post_idx[None, :]).ravel()
+            contrib = (x[:, group.pre_idx] * w).ravel()
             summed = np.bincount(flat, weights=contrib, minlength=batch * proj.post_size)
             return summed.reshape(batch, proj.post_size).astype(self.dtype)
-        if proj.kind == "conv2d":
+        if group.kind == "conv2d":
             return self._conv2d(proj, w, x)
-        raise EngineError(f"projection {proj.name!r}: unknown connectivity {proj.kind!r}")
+        raise EngineError(f"projection {proj.name!r}: unknown connectivity {group.kind!r}")
 
     def _conv2d(self, proj: ResolvedProjection, w: _Arr, x: _Arr) -> _Arr:
         if proj.kernel_size is None:
@@ -508,17 +545,31 @@ class NumpySimulator:
     ) -> _Arr:
         if target in self._compiled:
             if variable == "weights":
-                return self._compiled[target].weights.reshape(-1).copy()
-            return syn_state[target][variable.removeprefix("syn.")].copy()
+                return self._compiled[target].weights.reshape(-1)
+            return syn_state[target][variable.removeprefix("syn.")]
         if variable in ("spikes", "output"):
-            return outputs[target].copy()
-        return state[target][variable].copy()
+            return outputs[target]
+        return state[target][variable]
 
 
-def _delay_groups(w: _Arr, delays: _Arr, dtype: np.dtype[Any]) -> list[tuple[int, _Arr]]:
+def _delay_groups(proj: ResolvedProjection, w: _Arr, delays: _Arr) -> list[_Group]:
     if delays.ndim == 0:
-        return [(int(delays), w)]
-    return [(int(d), np.where(delays == d, w, 0).astype(dtype)) for d in np.unique(delays)]
+        return [_Group(int(delays), proj.kind, w, proj.pre_idx, proj.post_idx)]
+    groups = []
+    for d in np.unique(delays):
+        sel = delays == d
+        if proj.kind == "dense":
+            post, pre = np.nonzero(sel)
+        elif proj.kind == "one_to_one":
+            pre = post = np.flatnonzero(sel)
+        elif proj.pre_idx is not None and proj.post_idx is not None:
+            pre, post = proj.pre_idx[sel], proj.post_idx[sel]
+        else:
+            raise EngineError(
+                f"projection {proj.name!r}: per-synapse delays on {proj.kind!r} connectivity"
+            )
+        groups.append(_Group(int(d), "sparse", w[sel], pre.astype(np.int64), post.astype(np.int64)))
+    return groups
 
 
 def _init_value(init: float | str, params: Mapping[str, Any]) -> Any:
@@ -537,6 +588,23 @@ def _view_for(proj: ResolvedProjection) -> SynapseView:
     raise EngineError(
         f"projection {proj.name!r}: plasticity is not supported on {proj.kind!r} connectivity"
     )
+
+
+def _check_weights(key: str, w: _Arr, comp: _Compiled) -> None:
+    if w.shape != comp.weights.shape:
+        raise EngineError(f"parameter {key!r} has shape {comp.weights.shape}, got {w.shape}")
+    sign = comp.proj.sign
+    wrong = (
+        int(np.count_nonzero(w < 0))
+        if sign == "excitatory"
+        else (int(np.count_nonzero(w > 0)) if sign == "inhibitory" else 0)
+    )
+    if wrong:
+        side = ">= 0" if sign == "excitatory" else "<= 0"
+        raise EngineError(
+            f"parameter {key!r}: the projection is {sign}, so its weights must be {side}; "
+            f"{wrong} are not (clip them, or drop the projection's sign constraint)"
+        )
 
 
 def _constrain(w: _Arr, proj: ResolvedProjection) -> _Arr:
