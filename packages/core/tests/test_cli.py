@@ -13,6 +13,7 @@ import pytest
 
 import neuropil
 from neuropil import Component, Registry, hookimpl
+from neuropil import _experiment as real_experiment
 from neuropil.cli import main
 from neuropil.errors import ExperimentError, NetworkValidationError
 
@@ -202,6 +203,9 @@ def fake_experiment(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
     module.check_experiment = check_experiment  # type: ignore[attr-defined]
     module.run_experiment = run_experiment  # type: ignore[attr-defined]
+    # How a TOML file is read and classified stays real: check and run must agree on it.
+    for name in ("SECTIONS", "is_experiment", "read_toml"):
+        setattr(module, name, getattr(real_experiment, name))
     monkeypatch.setitem(sys.modules, "neuropil._experiment", module)
     return state
 
@@ -413,3 +417,31 @@ def test_check_a_saved_network_against_the_builtin_models(
     err = capsys.readouterr().err
     assert err.startswith("error: populations[0].model: unknown neuron model 'lfi'")
     assert "Traceback" not in err
+
+
+def test_check_treats_any_experiment_section_as_an_experiment(
+    tmp_path: Path, fake_experiment: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "noexp.toml"
+    path.write_text('[network]\nfile = "net.toml"\n[stimulus]\nsteps = 20\n')
+    assert main(["check", str(path)]) == 0
+    assert fake_experiment["calls"] == [("check", path)]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.mkdir(), "error: {path} is a directory; give the path of a .json or .toml"),
+        (lambda p: p.write_bytes(b"\xff\xfe\x00"), "error: {path} is not a text file (not UTF-8"),
+    ],
+)
+def test_check_directories_and_binary_files_fail_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Any, message: str
+) -> None:
+    for name in ("x.toml", "x.json"):
+        path = tmp_path / name
+        make(path)
+        assert main(["check", str(path)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(message.format(path=path))
+        assert "Traceback" not in err

@@ -636,3 +636,121 @@ def test_the_backend_override(tmp_path: Path) -> None:
         run_experiment(exp, backend="jacks", out_dir=tmp_path / "o", quiet=True)
     run = run_experiment(exp, backend="numpy", out_dir=tmp_path / "o", quiet=True)
     assert json.loads((run / "metrics.json").read_text())["backend"] == "numpy"
+
+
+# -- check catches what run would reject; the run folder race -------------------------------------
+
+
+def test_check_catches_seed_rates_and_rate_tables(tmp_path: Path) -> None:
+    exp = small(tmp_path, "[stimulus]\nsteps = 3\nrate_hz = 5000.0", head="seed = -5")
+    assert check_experiment(exp) == [
+        "[experiment] seed must be an integer >= 0, got -5",
+        "[stimulus] rate_hz 5000 Hz for input 'in' is above 1000 Hz, the most a Poisson input "
+        "can fire at dt = 0.001 s (one spike per step); lower it to at most 1000",
+    ]
+    exp = small(tmp_path, "[stimulus]\nsteps = 3\nrate_hz = { other = 5.0 }")
+    assert check_experiment(exp) == [
+        "[stimulus] rate_hz names input 'other', which the network does not have; its inputs: in",
+        "[stimulus] rate_hz gives no value for input 'in'; give one per input (in) or a single "
+        "number for all",
+    ]
+
+
+def test_a_network_with_null_metadata_is_saved_as_json(tmp_path: Path) -> None:
+    (tmp_path / "net.json").write_text(
+        json.dumps(
+            {
+                "dt": 0.001,
+                "metadata": {"source": None},
+                "inputs": [{"name": "in", "size": 2}],
+                "populations": [{"name": "h", "size": 2, "model": "lif"}],
+                "projections": [{"pre": "in", "post": "h"}],
+            }
+        )
+    )
+    exp = write(tmp_path, '[network]\nfile = "net.json"\n[stimulus]\nsteps = 3')
+    assert check_experiment(exp) == []
+    run = run_experiment(exp, out_dir=tmp_path / "runs", quiet=True)
+    assert {p.name for p in run.iterdir()} == RUN_FILES - {"network.toml"} | {"network.json"}
+    assert tomllib.loads((run / "experiment.toml").read_text())["network"] == {
+        "file": "network.json"
+    }
+    assert Network.load(run / "network.json").metadata == {"source": None}
+
+
+def test_two_runs_racing_for_one_folder_both_survive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime
+
+    import neuropil._experiment as experiment
+
+    frozen = datetime.datetime(2024, 5, 1, 12, 0, 0)
+    monkeypatch.setattr(experiment, "_now", lambda: frozen)
+    exp = small(tmp_path, "[stimulus]\nsteps = 3")
+    real_publish = experiment.publish_dir
+    nested: list[Path] = []
+    started: list[bool] = []
+
+    def publish(staging: Path, target: Path) -> None:
+        # Another run finishes between this one reserving its name and publishing.
+        if not started:
+            started.append(True)
+            nested.append(run_experiment(exp, out_dir=tmp_path / "o", quiet=True))
+        real_publish(staging, target)
+
+    monkeypatch.setattr(experiment, "publish_dir", publish)
+    first = run_experiment(exp, out_dir=tmp_path / "o", quiet=True)
+    assert first.name == "small-20240501-120000"
+    assert nested[0].name == "small-20240501-120000-2"
+    for run in (first, nested[0]):
+        assert {p.name for p in run.iterdir()} == RUN_FILES
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [first.name, nested[0].name]
+
+
+def test_non_spiking_populations_report_their_output_not_a_rate(tmp_path: Path) -> None:
+    exp = write(
+        tmp_path,
+        """
+[network]
+dt = 0.001
+inputs = [{name = "in", size = 4}]
+populations = [{name = "o", size = 2, model = "li"}]
+projections = [{pre = "in", post = "o", weights = {init = "constant", params = {value = 0.5}}}]
+[stimulus]
+kind = "constant"
+steps = 20
+""",
+    )
+    run = run_experiment(exp, out_dir=tmp_path / "runs", quiet=True)
+    stats = json.loads((run / "metrics.json").read_text())["populations"]["o"]
+    assert set(stats) == {"model", "output", "neurons", "mean", "std"}
+    assert stats["output"] == "v" and stats["neurons"] == 2 and stats["mean"] > 0
+    assert "| o | li | 2 | - | - | v " in (run / "report.md").read_text()
+
+
+def test_unreadable_files_and_out_dirs_are_explained(tmp_path: Path) -> None:
+    binary = tmp_path / "bin.toml"
+    binary.write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(ExperimentError, match=r"bin\.toml is not a text file \(not UTF-8"):
+        run_experiment(binary, quiet=True)
+    with pytest.raises(ExperimentError, match=r"is a directory; give the path of a \.toml file"):
+        run_experiment(tmp_path, quiet=True)
+    exp = small(tmp_path, "[stimulus]\nsteps = 3")
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    with pytest.raises(
+        ExperimentError, match=r"cannot create run folders in .*afile: it is a file"
+    ):
+        run_experiment(exp, out_dir=afile, quiet=True)
+    assert list(tmp_path.glob("afile*")) == [afile]
+
+
+def test_run_and_check_agree_on_what_is_an_experiment(tmp_path: Path) -> None:
+    exp = write(tmp_path, SMALL_NETWORK + "\n[stimulus]\nsteps = 3\n")  # no [experiment]
+    assert check_experiment(exp) == []
+    assert run_experiment(exp, out_dir=tmp_path / "runs", quiet=True).is_dir()
+    net = tmp_path / "net.toml"
+    net.write_text('dt = 0.001\ninputs = [{name = "in", size = 2}]\n')
+    with pytest.raises(ExperimentError, match=r"net\.toml holds a network, not an experiment"):
+        run_experiment(net, quiet=True)

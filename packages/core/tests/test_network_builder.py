@@ -151,3 +151,50 @@ def test_probe_and_lookup_errors() -> None:
         net.node("x")
     with pytest.raises(KeyError, match="no projection named 'p'"):
         net.projection_by_name("p")
+
+
+# -- bad values are refused where they are written -------------------------------------------------
+
+
+def _refused(build: object) -> tuple[str, str]:
+    with pytest.raises(NetworkValidationError) as info:
+        build()  # type: ignore[operator]
+    assert len(info.value.problems) == 1
+    return info.value.problems[0]
+
+
+def _two() -> Network:
+    net = Network()
+    net.input("in", 3)
+    net.population("h", 2, "lif")
+    return net
+
+
+def test_params_that_are_not_numbers_are_refused_at_their_place() -> None:
+    place, message = _refused(lambda: _two().population("g", 2, "lif", tau_mem=None))
+    assert place == "populations[1].params.tau_mem"
+    assert message == "tau_mem is None; give a number, or leave it out for the default"
+    place, message = _refused(lambda: _two().population("g", 2, "lif", tau_mem=["a", "b"]))
+    assert place == "populations[1].params.tau_mem"
+    assert message.startswith("tau_mem must be a number or an array of numbers, got ['a', 'b']")
+
+
+def test_weights_mask_and_probe_index_are_checked_in_the_builder() -> None:
+    place, message = _refused(lambda: _two().connect("in", "h", weights=[["a"] * 3] * 2))
+    assert place == "projections[0].weights"
+    assert "weights must be a number or an array of numbers" in message
+    mask = [[0.5, 0, 0], [np.nan, 0, 0]]
+    place, message = _refused(lambda: _two().connect("in", "h", weights=1.0, mask=mask))
+    assert place == "projections[0].mask"
+    assert message.startswith("mask must be boolean (or 0 / 1), got values other than 0 and 1")
+    net = _two()
+    assert net.connect("in", "h", mask=[[1, 0, 1], [0, 1, 1]]).mask.dtype == np.bool_  # type: ignore[union-attr]
+    place, message = _refused(lambda: _two().probe("h", "v", index=[1.7]))
+    assert place == "probes[0].index"
+    assert message.startswith("index holds neuron indices (whole numbers), got [1.7]")
+    assert _two().probe("h", "v", index=[1.0]).index.tolist() == [1]  # type: ignore[union-attr]
+
+
+def test_trainable_as_one_name() -> None:
+    net = Network()
+    assert net.population("h", 2, "lif", trainable="tau_mem").trainable == {"tau_mem": True}

@@ -236,7 +236,7 @@ def test_plasticity_respects_sign_and_mask() -> None:
         mask=mask,
         sign="excitatory",
         plasticity=npl.Plasticity(
-            "stdp", {"a_plus": 0.0, "a_minus": 0.2, "w_min": -1.0, "w_max": 1.0}
+            "stdp", {"a_plus": 0.0, "a_minus": 0.2, "w_min": 0.0, "w_max": 1.0}
         ),
     )
     net.probe(proj, "weights")

@@ -253,3 +253,32 @@ def test_invalid_networks_are_refused() -> None:
     net.populations[0].params["tau_mem"] = 20.0
     with pytest.raises(NetworkValidationError, match="did you mean 20e-3"):
         resolve(net)
+
+
+def test_random_connectivity_is_drawn_once_for_validation_and_resolution(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import neuropil._connectivity as connectivity
+
+    calls: list[tuple[object, ...]] = []
+    real = connectivity.random_pairs
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(connectivity, "random_pairs", counting)
+    connectivity.random_pairs_cached.cache_clear()
+    net = Network(dt=1e-3)
+    net.input("in", 40)
+    net.population("h", 30, "lif")
+    proj = net.connect("in", "h", connectivity=Connectivity.random(0.3, seed=11), weights=0.1)
+    nnz = len(random_pairs(0.3, 11, 40, 30)[0])
+    proj.delay = np.ones(nnz, dtype=np.int64)  # an array: validation needs the draw too
+    a, b = resolve(net), resolve(net)
+    assert len(calls) == 1
+    pa, pb = a.projections[0], b.projections[0]
+    assert pa.pre_idx is not None and pb.pre_idx is not None
+    assert pa.pre_idx.flags.writeable and pa.pre_idx is not pb.pre_idx
+    pa.pre_idx[:] = 0  # a backend may mutate its copy without touching the next one
+    assert not np.array_equal(resolve(net).projections[0].pre_idx, pa.pre_idx)

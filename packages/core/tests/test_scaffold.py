@@ -234,7 +234,41 @@ def test_a_failure_midway_leaves_nothing_behind(
     def fail(src: Any, dst: Any) -> None:
         raise OSError("disk full")
 
+    monkeypatch.setattr(os, "replace", fail)
     monkeypatch.setattr(os, "rename", fail)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(
+        NeuropilError, match=f"cannot write the plugin into {tmp_path}: disk full; choose a folder"
+    ):
         create_plugin(NAME, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_core_requirement_follows_this_core(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import neuropil._scaffold as scaffold
+
+    assert scaffold.core_requirement("0.1.3") == "neuropil>=0.1,<0.2"
+    assert scaffold.core_requirement("1.4.0") == "neuropil>=1.4,<2"
+    monkeypatch.setattr(scaffold, "__version__", "0.3.1")
+    folder = create_plugin(NAME, tmp_path)
+    project = tomllib.loads((folder / "pyproject.toml").read_text())["project"]
+    assert "neuropil>=0.3,<0.4" in project["dependencies"]
+
+
+def test_an_unwritable_dir_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    with pytest.raises(NeuropilError, match="it is a file, not a folder"):
+        create_plugin(NAME, afile)
+
+    def denied(self: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", denied)
+    with pytest.raises(
+        NeuropilError,
+        match=f"cannot create the plugin in {tmp_path}: Permission denied; choose a folder you "
+        "can write to with --dir",
+    ):
+        create_plugin(NAME, tmp_path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from neuropil import (
     Projection,
     WeightInit,
 )
-from neuropil._serialize import INLINE_MAX, sidecar_path
+from neuropil._serialize import INLINE_MAX, json_data, sidecar_path
 from neuropil.errors import SerializationError
 
 # -- comparison ---------------------------------------------------------------------------------
@@ -416,6 +417,16 @@ def test_missing_sidecar_and_missing_key(tmp_path: Path) -> None:
     np.savez(sidecar_path(moved), unrelated=np.zeros(3))
     with pytest.raises(
         SerializationError,
+        match=r"the sidecar other\.json\.npz does not belong to other\.json \(it was written "
+        r"by another save\); save the network again",
+    ):
+        Network.load(moved)
+    # A hand-written file has no hash: the missing array is then what is reported.
+    data = json.loads(moved.read_text())
+    del data["sidecar_sha256"]
+    moved.write_text(json.dumps(data))
+    with pytest.raises(
+        SerializationError,
         match=r"populations\[0\]\.params\.tau_mem: the sidecar "
         "has no array 'populations",
     ):
@@ -496,3 +507,104 @@ def test_what_has_no_file_form(tmp_path: Path) -> None:
     with pytest.raises(SerializationError, match="list connectivity has 2 pre and 1 post"):
         bad_list.to_dict()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["n.json"]  # no temporary files left
+
+
+# -- modes, damaged sidecars, pairs, unreadable files -----------------------------------------------
+
+
+def _big() -> Network:
+    net = Network(dt=1e-3)
+    net.input("in", 30)
+    net.population("h", 20, "lif")
+    net.connect("in", "h", weights=np.ones((20, 30)))
+    return net
+
+
+def test_saved_files_have_the_ordinary_mode(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        _big().save(tmp_path / "net.json")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "net.json").stat().st_mode & 0o777 == 0o644
+    assert sidecar_path(tmp_path / "net.json").stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize(
+    ("damage", "cause"),
+    [
+        (lambda data, p: p.write_bytes(data[: len(data) // 2]), "File is not a zip file"),
+        (
+            lambda data, p: (
+                np.save(p.with_suffix(".tmp.npy"), np.ones(3))
+                or p.write_bytes(p.with_suffix(".tmp.npy").read_bytes())
+            ),
+            "a single .npy array, not an .npz archive",
+        ),
+    ],
+)
+def test_a_damaged_sidecar_is_explained(tmp_path: Path, damage: Any, cause: str) -> None:
+    path = tmp_path / "net.json"
+    _big().save(path)
+    sidecar = sidecar_path(path)
+    damage(sidecar.read_bytes(), sidecar)
+    with pytest.raises(SerializationError) as info:
+        Network.load(path)
+    assert f"net.json.npz is not a readable .npz sidecar ({cause}" in str(info.value)
+    assert str(info.value).endswith(
+        "it is truncated or was not written by Network.save; save the network again"
+    )
+
+
+def test_a_sidecar_from_another_save_is_refused(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    _big().save(a)
+    other = _big()
+    other.projections[0].weights = np.full((20, 30), 2.0)
+    other.save(b)
+    sidecar_path(b).replace(sidecar_path(a))
+    with pytest.raises(
+        SerializationError,
+        match=r"the sidecar a\.json\.npz does not belong to a\.json \(it was written by another "
+        r"save\); save the network again",
+    ):
+        Network.load(a)
+
+
+def test_a_stale_sidecar_goes_after_the_file_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "net.toml"
+    _big().save(path)
+    small = Network(dt=1e-3)
+    small.input("in", 2)
+
+    def fail(src: object, dst: object) -> None:
+        raise OSError("disk full")
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "replace", fail)
+        with pytest.raises(SerializationError, match="cannot write the network: disk full"):
+            small.save(path)
+    assert Network.load(path).inputs[0].size == 30  # the old pair is intact
+    small.save(path)
+    assert not sidecar_path(path).exists()
+    assert Network.load(path).inputs[0].size == 2
+
+
+def test_unreadable_network_files_are_explained(tmp_path: Path) -> None:
+    binary = tmp_path / "bin.json"
+    binary.write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(SerializationError, match=r"bin\.json is not a text file \(not UTF-8"):
+        Network.load(binary)
+    folder = tmp_path / "dir.toml"
+    folder.mkdir()
+    with pytest.raises(SerializationError, match=r"dir\.toml is a directory; give the path"):
+        Network.load(folder)
+
+
+def test_json_data_strict_and_lenient() -> None:
+    value = {"cv": float("nan"), "a": np.arange(2), 3: np.float32(1.5)}
+    assert json_data(value, "metrics", lenient=True) == {"cv": None, "a": [0, 1], "3": 1.5}
+    with pytest.raises(SerializationError, match=r"metadata\.cv: nan has no JSON form"):
+        json_data({"cv": float("nan")}, "metadata")

@@ -581,3 +581,70 @@ def test_probe_targets_variables_and_indices() -> None:
         "index 4 is out of range for 'h.v', which has 4 values (indices 0..3)"
     )
     assert problems["probes[6]"] == "probes[5] already records 'h.spikes'; remove one of them"
+
+
+# -- weight bounds of plasticity, sizes, initialiser params ----------------------------------------
+
+
+def _plastic(weights: object = 0.5, sign: str | None = None, **params: float) -> Network:
+    net = Network(dt=1e-3)
+    net.input("in", 4)
+    net.population("h", 3, "lif")
+    net.connect(
+        "in",
+        "h",
+        weights=weights,  # type: ignore[arg-type]
+        sign=sign,  # type: ignore[arg-type]
+        plasticity=Plasticity("stdp", dict(params)),
+    )
+    return net
+
+
+def test_default_stdp_bounds_on_an_inhibitory_projection_are_refused() -> None:
+    place, message = _one(_plastic(-np.full((3, 4), 0.5), "inhibitory"))
+    assert place == "projections[0].plasticity.params"
+    assert "reaches above 0 on an inhibitory projection" in message
+    assert "set w_min=-1, w_max=0" in message
+    _plastic(-np.full((3, 4), 0.5), "inhibitory", w_min=-1.0, w_max=0.0).validate()
+
+
+def test_stdp_bounds_must_be_ordered_and_on_the_sign_side() -> None:
+    assert _one(_plastic(w_min=2.0, w_max=1.0)) == (
+        "projections[0].plasticity.params",
+        "stdp needs w_min <= w_max, got w_min=2 and w_max=1; swap them",
+    )
+    place, message = _one(_plastic(sign="excitatory", w_min=-1.0, w_max=1.0))
+    assert "reaches below 0 on an excitatory projection; set w_min=0" in message
+
+
+def test_initial_weights_outside_the_stdp_bounds_are_counted() -> None:
+    w = np.full((3, 4), 0.5)
+    w[0, :2] = 3.0
+    assert _one(_plastic(w)) == (
+        "projections[0].weights",
+        "2 of 12 weights lie outside [0, 1], the bounds of stdp, which would clip them on the "
+        "first step; use weights=np.clip(w, 0, 1) or widen w_min / w_max",
+    )
+    place, message = _one(_plastic(3.0))
+    assert place == "projections[0].weights"
+    assert message.startswith("constant weight 3 lies outside [0, 1], the bounds of stdp")
+
+
+def test_absurd_sizes_are_refused() -> None:
+    net = Network(dt=1e-3)
+    net.input("in", 2**31)
+    assert _one(net) == (
+        "inputs[0].size",
+        f"size {2**31} is too large: at most {2**31 - 1} (2**31 - 1) neurons; split it into "
+        "several populations or check the number",
+    )
+
+
+def test_weight_init_params_must_be_a_dict() -> None:
+    net = Network(dt=1e-3)
+    net.input("in", 2)
+    net.population("h", 2, "lif")
+    net.connect("in", "h", weights=WeightInit("normal", params=None))  # type: ignore[arg-type]
+    place, message = _one(net)
+    assert place == "projections[0].weights.params"
+    assert message.startswith("the normal initialiser's params must be a dict, got None")

@@ -40,6 +40,7 @@ from neuropil._resolve_types import (
     ResolvedProjection,
 )
 from neuropil._schema import UNITS, Option, Param, Schema, StateVar
+from neuropil._training import RateTarget, TrainingConfig
 from neuropil.hookspecs import hookimpl, hookspec
 from neuropil.protocols import SimulationResult
 
@@ -72,6 +73,7 @@ __all__ = [
     "ResolvedPopulation",
     "ResolvedProbe",
     "ResolvedProjection",
+    "RateTarget",
     "Schema",
     "SimulationResult",
     "StateVar",
@@ -79,6 +81,7 @@ __all__ = [
     "SurrogateDefinition",
     "SynapseModel",
     "SynapseView",
+    "TrainingConfig",
     "WeightInit",
     "__version__",
     "compile",

@@ -25,11 +25,10 @@ def current_umask() -> int:
     Linux reports it in ``/proc/self/status``; elsewhere a probe file created with mode
     ``0o777`` shows which bits the umask clears.
     """
-    with contextlib.suppress(OSError, ValueError):
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", "rb") as fh:
+        for line in fh:
+            if line.startswith(b"Umask:"):
+                return int(line.split()[1], 8)
     probe_dir = tempfile.mkdtemp(prefix=".neuropil-umask-")
     try:
         probe = os.path.join(probe_dir, "probe")

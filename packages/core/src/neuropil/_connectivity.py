@@ -13,6 +13,7 @@ engine and the tests share, so that every backend sees the same synapses:
 
 from __future__ import annotations
 
+import functools
 import heapq
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ __all__ = [
     "find_cycle",
     "layout_shape",
     "random_pairs",
+    "random_pairs_cached",
     "to_dense",
     "topological_order",
     "zero_delay_edges",
@@ -167,6 +169,34 @@ def random_pairs(
     if not pre_parts:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(pre_parts), np.concatenate(post_parts)
+
+
+@functools.lru_cache(maxsize=8)
+def random_pairs_cached(
+    p: float,
+    seed: int,
+    pre_size: int,
+    post_size: int,
+    same_population: bool,
+    allow_autapses: bool,
+) -> tuple[I64, I64]:
+    """:func:`random_pairs`, memoised: validation and resolution draw the same pairs once.
+
+    Returns:
+        Read-only ``(pre_idx, post_idx)`` shared between callers; copy them before handing
+        them out.
+    """
+    pre, post = random_pairs(
+        p,
+        seed,
+        pre_size,
+        post_size,
+        same_population=same_population,
+        allow_autapses=allow_autapses,
+    )
+    pre.flags.writeable = False
+    post.flags.writeable = False
+    return pre, post
 
 
 def conv2d_synapses(

@@ -37,8 +37,8 @@ keys as training metrics.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
-import difflib
 import json
 import math
 import os
@@ -58,10 +58,13 @@ import tomli_w
 from rich.console import Console
 from rich.table import Table
 
+from neuropil._atomic import publish_dir
 from neuropil._network import Network, Probe
 from neuropil._progress import Stages
 from neuropil._registry import Registry, get_registry
+from neuropil._serialize import find_null, json_data, network_to_dict
 from neuropil._stimulus import STIMULUS_KINDS, make_stimulus
+from neuropil._suggest import did_you_mean
 from neuropil.errors import (
     ExperimentError,
     NetworkValidationError,
@@ -70,7 +73,15 @@ from neuropil.errors import (
 )
 from neuropil.protocols import SimulationResult, TrainableBackend
 
-__all__ = ["SECTIONS", "check_experiment", "run_experiment", "spike_statistics"]
+__all__ = [
+    "SECTIONS",
+    "check_experiment",
+    "is_experiment",
+    "output_statistics",
+    "read_toml",
+    "run_experiment",
+    "spike_statistics",
+]
 
 #: The sections of an experiment file and the keys each allows (``None``: free-form, the
 #: component's own configuration).
@@ -120,8 +131,7 @@ class _Problems:
     def keys(self, section: str, table: Mapping[str, Any], allowed: Sequence[str]) -> None:
         for key in table:
             if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                hint = did_you_mean(key, allowed)
                 self.add(
                     section,
                     f"unknown key {key!r}{hint}; allowed keys: {', '.join(allowed)}",
@@ -148,14 +158,53 @@ class _Problems:
         return default
 
 
-def _read(path: Path) -> dict[str, Any]:
+def is_experiment(data: Mapping[str, Any]) -> bool:
+    """Whether TOML ``data`` is an experiment (it has a section of :data:`SECTIONS`) rather
+    than a network file (``dt``, ``inputs``, ``populations``...). ``check`` and ``run`` decide
+    alike."""
+    return any(section in data for section in SECTIONS)
+
+
+def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
+    """The TOML file ``path``; every failure an :class:`ExperimentError` with the fix.
+
+    Args:
+        what: What the file is, for the messages (``"experiment file"``).
+
+    Raises:
+        ExperimentError: the file is missing, a directory, unreadable, not UTF-8 text or not
+            valid TOML.
+    """
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ExperimentError(f"no such experiment file: {path}") from None
+        raise ExperimentError(f"no such {what}: {path}") from None
+    except IsADirectoryError:
+        raise ExperimentError(f"{path} is a directory; give the path of a .toml file") from None
+    except PermissionError:
+        raise ExperimentError(
+            f"{path}: permission denied; make the {what} readable (chmod u+r)"
+        ) from None
+    except OSError as exc:
+        raise ExperimentError(f"{path}: cannot read: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ExperimentError(
+            f"{path} is not a text file (not UTF-8 at byte {exc.start}); give a TOML file"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ExperimentError(f"{path} is not valid TOML: {exc}") from exc
+
+
+def _read(path: Path) -> dict[str, Any]:
+    raw = read_toml(path, "experiment file")
+    if raw and not is_experiment(raw):
+        raise ExperimentError(
+            f"{path} holds a network, not an experiment (it has none of the sections "
+            + ", ".join(f"[{s}]" for s in SECTIONS)
+            + f'); write an experiment with [network] file = "{path.name}" and run that, or '
+            f"check the network with: neuropil check {path}"
+        )
+    return raw
 
 
 def _parse(
@@ -168,8 +217,7 @@ def _parse(
 ) -> _Spec:
     for section in raw:
         if section not in SECTIONS:
-            close = difflib.get_close_matches(section, list(SECTIONS), n=1)
-            hint = f"; did you mean [{close[0]}]?" if close else ""
+            hint = did_you_mean(section, SECTIONS, "[{}]")
             problems.add(
                 section,
                 f"unknown section{hint}; allowed sections: "
@@ -191,6 +239,9 @@ def _parse(
             f"name {name!r} cannot name a run folder; use letters, digits, '_', '-' and '.'",
         )
     seed = problems.typed("experiment", exp, "seed", int, 0, "an integer")
+    if seed < 0:
+        problems.add("experiment", f"seed must be an integer >= 0, got {seed}")
+        seed = 0
     dtype = problems.typed("experiment", exp, "dtype", str, "float64", "a string")
     if dtype not in _DTYPES:
         problems.add("experiment", f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
@@ -262,6 +313,9 @@ def _parse_stimulus(table: Mapping[str, Any], problems: _Problems, seed: int) ->
         problems.add("stimulus", f"batch must be >= 1, got {batch}")
     out["batch"] = batch
     out["seed"] = problems.typed("stimulus", table, "seed", int, seed, "an integer")
+    if out["seed"] < 0:
+        problems.add("stimulus", f"seed must be an integer >= 0, got {out['seed']}")
+        out["seed"] = seed
     for key, default in (("rate_hz", 10.0), ("value", 1.0)):
         value = table.get(key, default)
         if isinstance(value, dict):
@@ -278,8 +332,11 @@ def _parse_stimulus(table: Mapping[str, Any], problems: _Problems, seed: int) ->
         else:
             problems.add("stimulus", f"{key} must be a number or a table by input, got {value!r}")
             out[key] = default
-    if isinstance(out["rate_hz"], float) and out["rate_hz"] < 0:
-        problems.add("stimulus", f"rate_hz must be >= 0 Hz, got {out['rate_hz']:g}")
+    rates = out["rate_hz"] if isinstance(out["rate_hz"], dict) else {"": out["rate_hz"]}
+    for name, rate in rates.items():
+        if rate < 0:
+            where = f" for input {name!r}" if name else ""
+            problems.add("stimulus", f"rate_hz must be >= 0 Hz, got {rate:g}{where}")
     return out
 
 
@@ -332,6 +389,12 @@ def _parse_analyses(value: Any, problems: _Problems) -> list[dict[str, Any]]:
 
 def _load_network(spec: _Spec) -> Network:
     if spec.network_file is not None:
+        if spec.network_file.is_dir():
+            raise ExperimentError(
+                f"[network] file {str(spec.network_file)!r} is a directory; give the network "
+                "file itself (.json or .toml)",
+                section="network",
+            )
         if not spec.network_file.is_file():
             raise ExperimentError(
                 f"[network] file {str(spec.network_file)!r} does not exist (paths are relative "
@@ -386,6 +449,13 @@ def _collect(
                 problems.add("network", f"{place}: {message}")
             network = None
     if network is not None:
+        try:
+            # What the run folder will hold must be writable before anything is simulated.
+            network_to_dict(network, {})
+        except SerializationError as exc:
+            problems.add("network", f"the network cannot be saved in the run folder: {exc}")
+            network = None
+    if network is not None:
         _check_inputs(spec, network, problems)
     _check_names(spec, registry, problems)
     return spec, network, problems.items
@@ -394,14 +464,35 @@ def _collect(
 def _check_inputs(spec: _Spec, network: Network, problems: _Problems) -> None:
     names = [i.name for i in network.inputs]
     if spec.stimulus is not None:
+        used = "rate_hz" if spec.stimulus["kind"] == "poisson" else "value"
         for key in ("rate_hz", "value"):
             table = spec.stimulus[key]
-            if isinstance(table, dict):
-                for name in sorted(set(table) - set(names)):
+            if not isinstance(table, dict):
+                continue
+            for name in sorted(set(table) - set(names)):
+                problems.add(
+                    "stimulus",
+                    f"{key} names input {name!r}, which the network does not have; its "
+                    f"inputs: {', '.join(names) or 'none'}",
+                )
+            missing = [n for n in names if n not in table]
+            if key == used and missing:
+                problems.add(
+                    "stimulus",
+                    f"{key} gives no value for input {missing[0]!r}; give one per input "
+                    f"({', '.join(names)}) or a single number for all",
+                )
+        if used == "rate_hz":
+            rates = spec.stimulus["rate_hz"]
+            table = rates if isinstance(rates, dict) else dict.fromkeys(names, rates)
+            max_rate = 1.0 / network.dt
+            for name, rate in table.items():
+                if name in names and rate * network.dt > 1.0:
                     problems.add(
                         "stimulus",
-                        f"{key} names input {name!r}, which the network does not have; its "
-                        f"inputs: {', '.join(names) or 'none'}",
+                        f"rate_hz {rate:g} Hz for input {name!r} is above {max_rate:g} Hz, the "
+                        f"most a Poisson input can fire at dt = {network.dt:g} s (one spike "
+                        f"per step); lower it to at most {max_rate:g}",
                     )
     if spec.dataset is not None:
         chosen = spec.dataset["input"]
@@ -469,11 +560,59 @@ def spike_statistics(spikes: npt.ArrayLike, dt: float) -> dict[str, Any]:
     }
 
 
-def _add_spike_probes(network: Network, registry: Registry) -> None:
+def output_statistics(output: npt.ArrayLike) -> dict[str, Any]:
+    """Statistics of a non-spiking population's graded output (e.g. ``v`` of ``li``).
+
+    Args:
+        output: ``[T, B, n]`` of the population's output variable.
+
+    Returns:
+        ``mean`` and ``std`` (over time, batch and neurons, in the variable's unit; ``None``
+        when nothing was recorded) and ``neurons``.
+    """
+    x = np.asarray(output, dtype=np.float64)
+    return {
+        "neurons": int(x.shape[-1]) if x.ndim else 0,
+        "mean": float(x.mean()) if x.size else None,
+        "std": float(x.std()) if x.size else None,
+    }
+
+
+def _network_filename(network: Network) -> str:
+    """``network.toml``, or ``network.json`` for a network holding a null (JSON data that TOML
+    cannot store), so that the run folder keeps every byte of it."""
+    return "network.json" if find_null(network_to_dict(network, {})) else "network.toml"
+
+
+def _add_output_probes(network: Network) -> None:
+    """Record every population's output (``"spikes"``: spikes, or the graded output variable
+    of a non-spiking model) for the activity table."""
     probed = {(p.target, p.variable) for p in network.probes}
     for pop in network.populations:
-        if registry.neuron(pop.model).spiking and (pop.name, "spikes") not in probed:
+        if (pop.name, "spikes") not in probed:
             network.probes.append(Probe(pop.name, "spikes"))
+
+
+def _activity(
+    network: Network, recordings: Mapping[str, npt.ArrayLike], registry: Registry
+) -> dict[str, dict[str, Any]]:
+    """Per population: firing rate and CV of ISI for a spiking model, mean and std of the
+    output for a non-spiking one (a rate of a membrane potential means nothing)."""
+    out: dict[str, dict[str, Any]] = {}
+    for pop in network.populations:
+        recorded = recordings.get(f"{pop.name}.spikes")
+        if recorded is None:
+            continue
+        model = registry.neuron(pop.model)
+        if model.spiking:
+            out[pop.name] = {"model": pop.model, **spike_statistics(recorded, network.dt)}
+        else:
+            out[pop.name] = {
+                "model": pop.model,
+                "output": model.output,
+                **output_statistics(recorded),
+            }
+    return out
 
 
 def _trainable_backends(registry: Registry) -> list[str]:
@@ -536,22 +675,6 @@ def _dataset_inputs(
     return dataset, inputs, labels, int(x.shape[0])
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return _jsonable(value.item())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
-
-
 def _toml_clean(value: Any) -> Any:
     """TOML has no null: drop ``None`` entries."""
     if isinstance(value, dict):
@@ -567,29 +690,63 @@ def _core_version() -> str:
     return __version__
 
 
-def _run_folder(out_root: Path, name: str, stamp: str) -> Path:
-    base = out_root / f"{name}-{stamp}"
-    candidate, n = base, 1
-    while candidate.exists():
-        n += 1
-        candidate = out_root / f"{name}-{stamp}-{n}"
-    return candidate
+def _reserve_run_folder(out_root: Path, name: str, stamp: str) -> Path:
+    """Create the empty run folder ``name-stamp`` (``-2``, ``-3``... when taken): ``mkdir``
+    either creates it or fails, so two runs in the same second never share a folder."""
+    n = 1
+    while True:
+        candidate = out_root / (f"{name}-{stamp}" if n == 1 else f"{name}-{stamp}-{n}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            n += 1
+            continue
+        return candidate
+
+
+def _now() -> _dt.datetime:
+    return _dt.datetime.now()
 
 
 @contextmanager
 def _building(out_root: Path, name: str) -> Iterator[Path]:
-    """A hidden temporary folder in ``out_root``, removed if the block fails."""
-    out_root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", suffix=".partial", dir=out_root))
-    # mkdtemp makes the folder private (0700); a run folder is an ordinary folder.
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)
+    """A hidden temporary folder in ``out_root``, removed if the block fails.
+
+    Raises:
+        ExperimentError: ``out_root`` cannot be created or written (checked before anything
+            is simulated).
+    """
+    try:
+        out_root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", suffix=".partial", dir=out_root))
+    except FileExistsError as exc:
+        raise ExperimentError(
+            f"cannot create run folders in {out_root}: it is a file (or lies under one); give "
+            "a folder with --out or [experiment] out_dir",
+            section="experiment",
+        ) from exc
+    except OSError as exc:
+        raise ExperimentError(
+            f"cannot create run folders in {out_root}: {exc.strerror or exc}; give a folder "
+            "you can write to with --out or [experiment] out_dir",
+            section="experiment",
+        ) from exc
     try:
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _publish(tmp: Path, out_root: Path, name: str, stamp: str) -> Path:
+    final = _reserve_run_folder(out_root, name, stamp)
+    try:
+        publish_dir(tmp, final)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            final.rmdir()
+        raise
+    return final
 
 
 @contextmanager
@@ -641,7 +798,7 @@ def run_experiment(
     console = Console(highlight=False)
     stages = Stages(console, quiet=quiet)
     registry = get_registry()
-    started = _dt.datetime.now()
+    started = _now()
     stamp = started.strftime("%Y%m%d-%H%M%S")
     out_root = Path(spec.out_dir)
     metrics: dict[str, Any] = {
@@ -654,8 +811,9 @@ def run_experiment(
         "dt": network.dt,
     }
     report_extra: list[str] = []
+    network_file = _network_filename(network)
     with _building(out_root, spec.name) as tmp:
-        _add_spike_probes(network, registry)
+        _add_output_probes(network)
         labels: npt.NDArray[np.int64] | None = None
         dataset: Any = None
         with _stage(stages, "input", spec.dataset["name"] if spec.dataset else "stimulus"):
@@ -686,6 +844,9 @@ def run_experiment(
                 )
         metrics.update({"steps": steps, "batch": batch, "duration_s": steps * network.dt})
         engine = registry.create("backend", spec.backend)
+        # Everything that can refuse the run does so before the simulation, not after it.
+        target = _check_target(spec, network, registry)
+        analyses = [(table, registry.create("analysis", table["name"])) for table in spec.analyses]
         trained: Mapping[str, Any] | None = None
         if spec.training is not None:
             if not isinstance(engine, TrainableBackend):
@@ -721,28 +882,20 @@ def run_experiment(
         with _stage(stages, "simulate", f"{steps} steps x {batch} trial(s)"):
             result: SimulationResult = sim.run(inputs, steps=steps)
         parameters = sim.get_parameters()
-        metrics["populations"] = {
-            pop.name: {
-                "model": pop.model,
-                **spike_statistics(result.recordings[f"{pop.name}.spikes"], network.dt),
-            }
-            for pop in network.populations
-            if f"{pop.name}.spikes" in result.recordings
-        }
+        metrics["populations"] = _activity(network, result.recordings, registry)
         metrics["neurons"] = sum(p.size for p in network.populations)
         metrics["synapses"] = int(
             sum(np.count_nonzero(v) for k, v in parameters.items() if k.endswith(".weights"))
         )
         if spec.deployment is not None:
             metrics["deployment"] = _deploy(
-                spec, network, parameters, inputs, steps, tmp, stages, registry
+                spec, target, network, parameters, inputs, steps, tmp, stages, registry
             )
         if spec.analyses:
             metrics["analysis"] = {}
-        for table in spec.analyses:
+        for table, analysis in analyses:
             config = {k: v for k, v in table.items() if k != "name"}
             with _stage(stages, f"analysis {table['name']}"):
-                analysis = registry.create("analysis", table["name"])
                 found = analysis.run(network, result, config)
             metrics["analysis"][table["name"]] = found.metrics
             if found.arrays:
@@ -755,16 +908,35 @@ def run_experiment(
                 )
         with _stage(stages, "write", "run folder"):
             metrics["timings_s"] = dict(stages.timings)
-            _write_folder(tmp, spec, network, metrics, parameters, result, labels, report_extra)
-            final = _run_folder(out_root, spec.name, stamp)
-            os.rename(tmp, final)
+            _write_folder(
+                tmp, spec, network, network_file, metrics, parameters, result, labels, report_extra
+            )
+            final = _publish(tmp, out_root, spec.name, stamp)
     if not quiet:
         console.print(_rates_table(metrics))
     return final
 
 
+def _check_target(spec: _Spec, network: Network, registry: Registry) -> Any:
+    """The deployment's target, once it has accepted the network (``None`` without one)."""
+    cfg = spec.deployment
+    if cfg is None:
+        return None
+    target = registry.create("target", cfg["target"])
+    issues = target.check(network)
+    errors = [i for i in issues if i.severity == "error"]
+    if errors:
+        raise ExperimentError(
+            f"the network does not fit target {cfg['target']!r}: "
+            + "; ".join(f"{i.path}: {i.message}" for i in errors),
+            section="deployment",
+        )
+    return target
+
+
 def _deploy(
     spec: _Spec,
+    target: Any,
     network: Network,
     parameters: Mapping[str, npt.NDArray[Any]],
     inputs: Mapping[str, npt.NDArray[Any]],
@@ -777,27 +949,15 @@ def _deploy(
     assert cfg is not None  # only called with a deployment section
     out: dict[str, Any] = {"target": cfg["target"]}
     with _stage(stages, "deploy", cfg["target"]):
-        target = registry.create("target", cfg["target"])
-        issues = target.check(network)
         out["issues"] = [
-            {"path": i.path, "message": i.message, "severity": i.severity} for i in issues
+            {"path": i.path, "message": i.message, "severity": i.severity}
+            for i in target.check(network)
         ]
-        errors = [i for i in issues if i.severity == "error"]
-        if errors:
-            raise ExperimentError(
-                f"the network does not fit target {cfg['target']!r}: "
-                + "; ".join(f"{i.path}: {i.message}" for i in errors),
-                section="deployment",
-            )
         deployment = target.deploy(network, parameters)
         out["resources"] = deployment.resources()
         if cfg["emulate"]:
             emulated = deployment.emulate(inputs, steps=steps)
-            out["populations"] = {
-                key.removesuffix(".spikes"): spike_statistics(value, network.dt)
-                for key, value in emulated.recordings.items()
-                if key.endswith(".spikes")
-            }
+            out["populations"] = _activity(network, emulated.recordings, registry)
         if cfg["export"]:
             folder = tmp / "deployment"
             folder.mkdir()
@@ -806,7 +966,7 @@ def _deploy(
     return out
 
 
-def _resolved(spec: _Spec) -> dict[str, Any]:
+def _resolved(spec: _Spec, network_file: str) -> dict[str, Any]:
     data: dict[str, Any] = {
         "experiment": {
             "name": spec.name,
@@ -816,7 +976,7 @@ def _resolved(spec: _Spec) -> dict[str, Any]:
             "out_dir": spec.out_dir,
             "description": spec.description,
         },
-        "network": {"file": "network.toml"},
+        "network": {"file": network_file},
     }
     if spec.stimulus is not None:
         unused = "value" if spec.stimulus["kind"] == "poisson" else "rate_hz"
@@ -840,16 +1000,20 @@ def _write_folder(
     tmp: Path,
     spec: _Spec,
     network: Network,
+    network_file: str,
     metrics: dict[str, Any],
     parameters: Mapping[str, npt.NDArray[Any]],
     result: SimulationResult,
     labels: npt.NDArray[np.int64] | None,
     report_extra: list[str],
 ) -> None:
-    (tmp / "experiment.toml").write_text(tomli_w.dumps(_resolved(spec)), encoding="utf-8")
-    network.save(tmp / "network.toml")
+    (tmp / "experiment.toml").write_text(
+        tomli_w.dumps(_resolved(spec, network_file)), encoding="utf-8"
+    )
+    network.save(tmp / network_file)
     (tmp / "metrics.json").write_text(
-        json.dumps(_jsonable(metrics), indent=2, allow_nan=False) + "\n", encoding="utf-8"
+        json.dumps(json_data(metrics, "metrics", lenient=True), indent=2, allow_nan=False) + "\n",
+        encoding="utf-8",
     )
     _savez(tmp / "parameters.npz", parameters)
     recordings = {k: np.asarray(v) for k, v in result.recordings.items()}
@@ -897,13 +1061,14 @@ def _report(spec: _Spec, network: Network, metrics: Mapping[str, Any], extra: li
         "",
         "## Activity",
         "",
-        "| population | model | neurons | rate (Hz) | CV of ISI |",
-        "|---|---|---:|---:|---:|",
+        "| population | model | neurons | rate (Hz) | CV of ISI | graded output |",
+        "|---|---|---:|---:|---:|---|",
     ]
     for name, st in metrics.get("populations", {}).items():
         lines.append(
-            f"| {name} | {st['model']} | {st['neurons']} | {st['rate_hz']:.2f} | "
-            f"{_fmt(st['cv_isi'], '.2f')} |"
+            f"| {name} | {st['model']} | {st['neurons']} | "
+            + " | ".join(_activity_cells(st))
+            + " |"
         )
     if "training" in metrics:
         lines += ["", "## Training", ""]
@@ -942,6 +1107,14 @@ def _rates_table(metrics: Mapping[str, Any]) -> Table:
     table.add_column("neurons", justify="right")
     table.add_column("rate (Hz)", justify="right")
     table.add_column("CV of ISI", justify="right")
+    table.add_column("graded output")
     for name, st in metrics.get("populations", {}).items():
-        table.add_row(name, str(st["neurons"]), f"{st['rate_hz']:.2f}", _fmt(st["cv_isi"], ".2f"))
+        table.add_row(name, str(st["neurons"]), *_activity_cells(st))
     return table
+
+
+def _activity_cells(st: Mapping[str, Any]) -> tuple[str, str, str]:
+    """Rate, CV of ISI and graded output of one population's activity entry."""
+    if "rate_hz" in st:
+        return f"{st['rate_hz']:.2f}", _fmt(st["cv_isi"], ".2f"), "-"
+    return "-", "-", f"{st['output']} {_fmt(st['mean'], '.3g')} ± {_fmt(st['std'], '.3g')}"

@@ -23,7 +23,6 @@ random, 1 for one-to-one.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping
 
@@ -31,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neuropil._network import WeightInit
+from neuropil._suggest import did_you_mean
 
 __all__ = ["INIT_PARAMS", "check_init", "init_weights"]
 
@@ -50,8 +50,7 @@ def check_init(init: WeightInit) -> list[tuple[str, str]]:
     ``field`` is ``"init"``, ``"params.<name>"`` or ``"seed"``.
     """
     if init.kind not in INIT_PARAMS:
-        close = difflib.get_close_matches(str(init.kind), list(INIT_PARAMS), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(init.kind, INIT_PARAMS)
         return [
             (
                 "init",
@@ -61,11 +60,20 @@ def check_init(init: WeightInit) -> list[tuple[str, str]]:
         ]
     problems: list[tuple[str, str]] = []
     schema = INIT_PARAMS[init.kind]
-    params: Mapping[str, object] = init.params if isinstance(init.params, Mapping) else {}
+    given: object = init.params  # user data: the annotation is not a guarantee
+    if not isinstance(given, Mapping):
+        example = ", ".join(f"{k!r}: ..." for k in schema)
+        return [
+            (
+                "params",
+                f"the {init.kind} initialiser's params must be a dict, got {given!r}; "
+                f"give WeightInit({init.kind!r}, {{{example}}})",
+            )
+        ]
+    params: Mapping[str, object] = given
     for key, value in params.items():
         if key not in schema:
-            close = difflib.get_close_matches(str(key), list(schema), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(key, schema)
             problems.append(
                 (
                     f"params.{key}",

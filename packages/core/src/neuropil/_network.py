@@ -54,6 +54,7 @@ __all__ = [
     "Probe",
     "Projection",
     "WeightInit",
+    "unique_projection_name",
 ]
 
 ParamValue = float | npt.NDArray[np.floating[Any]]
@@ -430,17 +431,25 @@ class Network:
         Keyword arguments that are not listed are the model's parameters (``tau_mem=20e-3``,
         scalars or per-neuron arrays) or options (``reset="subtract"``); which is which is read
         from the model's schema at validation time, so both may be passed the same way.
-        ``trainable`` is a list of parameter names to train, or a ``{name: bool}`` override.
+        ``trainable`` is a parameter name or a list of them to train, or a ``{name: bool}``
+        override.
+
+        Raises:
+            NetworkValidationError: a parameter that is not a number or an array of numbers
+                (``None``, strings), at its place (``populations[0].params.tau_mem``).
         """
+        path = f"populations[{len(self.populations)}]"
         pop_params: dict[str, ParamValue] = {}
         pop_options: dict[str, str | bool | int] = dict(options or {})
         for key, value in params.items():
             if isinstance(value, str | bool):
                 pop_options[key] = value
             else:
-                pop_params[key] = _as_param(value)
+                pop_params[key] = _as_param(value, f"{path}.params.{key}", key)
         if trainable is None:
             train: dict[str, bool] = {}
+        elif isinstance(trainable, str):
+            train = {trainable: True}
         elif isinstance(trainable, Mapping):
             train = {str(k): bool(v) for k, v in trainable.items()}
         else:
@@ -451,7 +460,10 @@ class Network:
             model=model,
             params=pop_params,
             options=pop_options,
-            initial_state={k: _as_param(v) for k, v in (initial_state or {}).items()},
+            initial_state={
+                k: _as_param(v, f"{path}.initial_state.{k}", k)
+                for k, v in (initial_state or {}).items()
+            },
             trainable=train,
             surrogate=surrogate,
             surrogate_params={k: float(v) for k, v in (surrogate_params or {}).items()},
@@ -486,29 +498,29 @@ class Network:
         :class:`WeightInit`, a number (every synapse gets it) or ``None`` (``kaiming_uniform``
         with a seed derived from the projection's position). ``delay`` is in steps. Extra
         keyword arguments are the synapse model's parameters (``tau_syn=5e-3``).
+
+        Raises:
+            NetworkValidationError: weights or parameters that are not numbers, a delay that is
+                not a whole number, a mask that is not boolean (or 0 / 1), at its place
+                (``projections[1].mask``).
         """
         pre_name = pre if isinstance(pre, str) else pre.name
         post_name = post if isinstance(post, str) else post.name
         conn = Connectivity(connectivity) if isinstance(connectivity, str) else connectivity
+        path = f"projections[{len(self.projections)}]"
         if name is None:
-            name = f"{pre_name}->{post_name}"
-            taken = {p.name for p in self.projections}
-            k = 2
-            base = name
-            while name in taken:
-                name = f"{base}#{k}"
-                k += 1
+            name = unique_projection_name(pre_name, post_name, {p.name for p in self.projections})
         w: npt.NDArray[np.floating[Any]] | WeightInit
         if weights is None:
             w = WeightInit("kaiming_uniform", {"gain": 1.0}, seed=len(self.projections))
         elif isinstance(weights, WeightInit):
             w = weights
-        elif np.ndim(weights) == 0:
-            w = WeightInit("constant", {"value": float(weights)}, seed=0)  # type: ignore[arg-type]
         else:
-            w = np.asarray(weights, dtype=np.float64)
-            if w.dtype != np.float64:
-                w = w.astype(np.float64)
+            raw_w = _numbers(weights, f"{path}.weights", "weights")
+            if raw_w.ndim == 0:
+                w = WeightInit("constant", {"value": float(raw_w)}, seed=0)
+            else:
+                w = raw_w.astype(np.float64)
         raw_delay = np.asarray(delay)
         if raw_delay.dtype.kind not in "iu" and not (
             raw_delay.dtype.kind == "f"
@@ -532,14 +544,16 @@ class Network:
             pre=pre_name,
             post=post_name,
             synapse=synapse,
-            synapse_params={k: _as_param(v) for k, v in synapse_params.items()},
+            synapse_params={
+                k: _as_param(v, f"{path}.synapse_params.{k}", k) for k, v in synapse_params.items()
+            },
             synapse_options=dict(synapse_options or {}),
             connectivity=conn,
             weights=w,
             delay=d,
             plasticity=plast,
             sign=sign,
-            mask=None if mask is None else np.asarray(mask, dtype=bool),
+            mask=None if mask is None else _mask(mask, f"{path}.mask"),
             trainable_weights=trainable,
             trainable_delays=trainable_delays,
             metadata=dict(metadata or {}),
@@ -554,14 +568,78 @@ class Network:
         *,
         index: npt.ArrayLike | None = None,
     ) -> Probe:
-        """Record ``variable`` of ``target`` (optionally only the neurons in ``index``)."""
+        """Record ``variable`` of ``target`` (optionally only the neurons in ``index``).
+
+        Raises:
+            NetworkValidationError: ``index`` holds something other than whole numbers
+                (``probes[0].index``).
+        """
         tname = target if isinstance(target, str) else target.name
-        probe = Probe(tname, variable, None if index is None else np.asarray(index, np.int64))
+        idx = None if index is None else _indices(index, f"probes[{len(self.probes)}].index")
+        probe = Probe(tname, variable, idx)
         self.probes.append(probe)
         return probe
 
 
-def _as_param(value: Any) -> ParamValue:
-    if np.ndim(value) == 0:
-        return float(value)
-    return np.asarray(value, dtype=np.float64)
+def unique_projection_name(pre: str, post: str, taken: set[str]) -> str:
+    """The default name of a projection: ``"pre->post"``, or ``"pre->post#2"``, ``#3``... when
+    taken (the builder and the file reader name unnamed projections alike)."""
+    base = name = f"{pre}->{post}"
+    k = 2
+    while name in taken:
+        name = f"{base}#{k}"
+        k += 1
+    return name
+
+
+def _refuse(place: str, message: str) -> NetworkValidationError:
+    return NetworkValidationError([(place, message)])
+
+
+def _numbers(value: Any, place: str, what: str) -> npt.NDArray[Any]:
+    """``value`` as an array of real numbers, refusing ``None``, strings and other objects
+    where they are written (numpy would convert some of them silently, or fail obscurely)."""
+    if value is None:
+        raise _refuse(place, f"{what} is None; give a number, or leave it out for the default")
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as exc:
+        raise _refuse(place, f"{what} must be a number or an array of numbers: {exc}") from exc
+    if arr.dtype.kind not in "iuf":
+        raise _refuse(
+            place,
+            f"{what} must be a number or an array of numbers, got {value!r} (dtype {arr.dtype})",
+        )
+    return arr
+
+
+def _as_param(value: Any, place: str, name: str) -> ParamValue:
+    arr = _numbers(value, place, name)
+    if arr.ndim == 0:
+        return float(arr)
+    return arr.astype(np.float64)
+
+
+def _mask(value: Any, place: str) -> npt.NDArray[np.bool_]:
+    arr = np.asarray(value)
+    if arr.dtype == np.bool_:
+        return arr
+    if arr.dtype.kind not in "iuf" or not bool(np.all((arr == 0) | (arr == 1))):
+        raise _refuse(
+            place,
+            "mask must be boolean (or 0 / 1), got values other than 0 and 1 "
+            f"(dtype {arr.dtype}); use mask=np.asarray(m) > 0.5 or a boolean array",
+        )
+    return arr.astype(bool)
+
+
+def _indices(value: Any, place: str) -> npt.NDArray[np.int64]:
+    arr = np.asarray(value)
+    if arr.dtype.kind in "iu" or (arr.dtype.kind == "f" and arr.size == 0):
+        return arr.astype(np.int64)
+    if arr.dtype.kind == "f" and bool(np.all(np.isfinite(arr) & (arr == np.round(arr)))):
+        return arr.astype(np.int64)
+    raise _refuse(
+        place,
+        f"index holds neuron indices (whole numbers), got {value!r}; give e.g. index=[0, 3]",
+    )

@@ -17,7 +17,7 @@ import numpy.typing as npt
 from neuropil._connectivity import (
     fan_in,
     layout_shape,
-    random_pairs,
+    random_pairs_cached,
     topological_order,
     zero_delay_edges,
 )
@@ -60,7 +60,8 @@ def resolve(network: Network, registry: Registry | None = None) -> ResolvedNetwo
       folded onto the sign's side: ``|w|`` for excitatory, ``-|w|`` for inhibitory;
     * applies the mask (masked synapses carry weight 0);
     * turns ``list`` and ``random`` connectivity into ``sparse`` with int64 indices (``random``
-      drawn by :func:`neuropil._connectivity.random_pairs`);
+      drawn by :func:`neuropil._connectivity.random_pairs`, once per network: validation and
+      resolution share the draw);
     * delays become int64 arrays (shape ``()`` or the weights' layout);
     * ``order``: the populations in a topological order of the zero-delay projections, ties in
       declaration order.
@@ -171,14 +172,15 @@ def _projection(proj: Projection, network: Network, registry: Registry) -> Resol
         pre_idx = np.array(conn.pre, dtype=np.int64)
         post_idx = np.array(conn.post, dtype=np.int64)
     elif kind == "random":
-        pre_idx, post_idx = random_pairs(
+        shared = random_pairs_cached(
             float(conn.p or 0.0),
             int(conn.seed),
             int(pre.size),
             int(post.size),
-            same_population=proj.pre == proj.post,
-            allow_autapses=bool(conn.allow_autapses),
+            proj.pre == proj.post,
+            bool(conn.allow_autapses),
         )
+        pre_idx, post_idx = shared[0].copy(), shared[1].copy()
     nnz = None if pre_idx is None else int(pre_idx.size)
     kernel = (
         None if conn.kernel_size is None else (int(conn.kernel_size[0]), int(conn.kernel_size[1]))

@@ -7,6 +7,7 @@ a conformance test that runs ``neuropil-testkit``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -16,10 +17,12 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
+from neuropil import __version__
+from neuropil._atomic import publish_dir
 from neuropil._descriptors import PLUGIN_API_VERSION
 from neuropil.errors import NeuropilError
 
-__all__ = ["PluginNames", "create_plugin", "plugin_names"]
+__all__ = ["PluginNames", "core_requirement", "create_plugin", "plugin_names"]
 
 _NAME_RE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 
@@ -97,19 +100,29 @@ def create_plugin(name: str, directory: str | os.PathLike[str] = ".") -> Path:
         The created folder.
 
     Raises:
-        NeuropilError: The name is invalid, ``directory`` does not exist, or the target folder
-            already exists (nothing is overwritten).
+        NeuropilError: The name is invalid, ``directory`` does not exist or cannot be written,
+            or the target folder already exists (nothing is overwritten).
     """
     names = plugin_names(name)
     parent = Path(directory)
+    if parent.exists() and not parent.is_dir():
+        raise NeuropilError(f"cannot create the plugin in {parent}: it is a file, not a folder")
     if not parent.is_dir():
         raise NeuropilError(f"cannot create the plugin in {parent}: no such folder")
     target = parent / names.distribution
-    if target.exists():
+    try:
+        # Reserve the name first: two scaffolds racing for it cannot both win.
+        target.mkdir()
+    except FileExistsError:
         raise NeuropilError(
             f"{target} already exists; nothing was written. Remove it, or choose another name "
             "or --dir"
-        )
+        ) from None
+    except OSError as exc:
+        raise NeuropilError(
+            f"cannot create the plugin in {parent}: {exc.strerror or exc}; choose a folder you "
+            "can write to with --dir"
+        ) from exc
     values = {
         "name": names.name,
         "distribution": names.distribution,
@@ -117,21 +130,41 @@ def create_plugin(name: str, directory: str | os.PathLike[str] = ".") -> Path:
         "entry_point": names.entry_point,
         "model": names.model,
         "api": repr(PLUGIN_API_VERSION),
-        "core_requirement": "neuropil>=0.1,<0.2",
+        "core_requirement": core_requirement(__version__),
         "testkit_requirement": "neuropil-testkit>=0.1,<0.2",
     }
     templates = resources.files("neuropil").joinpath("_templates", "plugin")
-    staging = Path(tempfile.mkdtemp(prefix=f".{names.distribution}-", dir=parent))
+    staging: Path | None = None
     try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{names.distribution}-", dir=parent))
         for template_name, relative in _FILES.items():
             text = Template(templates.joinpath(template_name).read_text("utf-8"))
             path = staging / relative.format(package=names.package)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text.substitute(values), encoding="utf-8")
         (staging / "src" / names.package / "py.typed").write_text("", encoding="utf-8")
-        staging.chmod(0o755)  # mkdtemp makes it private to the user
-        os.rename(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        publish_dir(staging, target)
+    except BaseException as exc:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            target.rmdir()
+        if isinstance(exc, OSError):
+            raise NeuropilError(
+                f"cannot write the plugin into {parent}: {exc}; choose a folder you can write "
+                "to with --dir"
+            ) from exc
         raise
     return target
+
+
+def core_requirement(version: str) -> str:
+    """The ``neuropil`` requirement of a new plugin: this core's release series.
+
+    ``"0.1.3"`` gives ``"neuropil>=0.1,<0.2"`` (before 1.0 a minor release may break);
+    ``"1.4.0"`` gives ``"neuropil>=1.4,<2"``.
+    """
+    parts = [int(p) for p in re.findall(r"\d+", version)[:2]] + [0, 0]
+    major, minor = parts[0], parts[1]
+    upper = f"0.{minor + 1}" if major == 0 else str(major + 1)
+    return f"neuropil>={major}.{minor},<{upper}"

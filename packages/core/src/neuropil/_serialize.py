@@ -29,14 +29,15 @@ Floats round-trip bit-exactly (shortest ``repr`` in both JSON and TOML).
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import difflib
+import hashlib
+import io
 import json
 import math
 import os
-import tempfile
 import tomllib
+import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 import tomli_w
 
+from neuropil._atomic import write_bytes, write_text
 from neuropil._network import (
     CONNECTIVITY_KINDS,
     Connectivity,
@@ -55,13 +57,17 @@ from neuropil._network import (
     Probe,
     Projection,
     WeightInit,
+    unique_projection_name,
 )
+from neuropil._suggest import did_you_mean
 from neuropil.errors import SerializationError
 
 __all__ = [
     "FORMAT",
     "INLINE_MAX",
     "VERSION",
+    "find_null",
+    "json_data",
     "load_network",
     "network_from_dict",
     "network_to_dict",
@@ -122,7 +128,7 @@ def network_to_dict(
         "version": VERSION,
         "dt": _num(network.dt, "dt"),
         "name": str(network.name),
-        "metadata": _json_value(network.metadata, "metadata"),
+        "metadata": json_data(network.metadata, "metadata"),
         "inputs": [w.input(x, f"inputs[{i}]") for i, x in enumerate(network.inputs)],
         "populations": [
             w.population(p, f"populations[{i}]") for i, p in enumerate(network.populations)
@@ -156,29 +162,43 @@ def _option(value: Any, place: str) -> str | bool | int:
     raise SerializationError(f"{place}: an option is a str, bool or int, got {value!r}")
 
 
-def _json_value(value: Any, place: str) -> Any:
-    """A deep copy of ``value`` as JSON data (tuples become lists, numpy scalars Python ones)."""
+def json_data(value: Any, place: str, *, lenient: bool = False) -> Any:
+    """A deep copy of ``value`` as JSON data (tuples become lists, numpy scalars Python ones).
+
+    Strict (network metadata, which must round-trip exactly): NaN, infinity, non-string keys
+    and other objects are refused. Lenient (a run's ``metrics.json``, which only reports): NaN
+    and infinity become ``null``, arrays lists, keys and other objects their ``str``.
+
+    Raises:
+        SerializationError: (strict only) naming the place of the first value with no JSON form.
+    """
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, np.generic) and not isinstance(value, np.void):
-        return _json_value(value.item(), place)
+        return json_data(value.item(), place, lenient=lenient)
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
         if not math.isfinite(value):
+            if lenient:
+                return None
             raise SerializationError(f"{place}: {value!r} has no JSON form; use a finite number")
         return float(value)
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key, item in value.items():
-            if not isinstance(key, str):
+            if not isinstance(key, str) and not lenient:
                 raise SerializationError(
                     f"{place}: metadata keys must be strings, got {key!r}; use str({key!r})"
                 )
-            out[key] = _json_value(item, f"{place}.{key}")
+            out[str(key)] = json_data(item, f"{place}.{key}", lenient=lenient)
         return out
     if isinstance(value, list | tuple):
-        return [_json_value(item, f"{place}[{k}]") for k, item in enumerate(value)]
+        return [json_data(item, f"{place}[{k}]", lenient=lenient) for k, item in enumerate(value)]
+    if lenient:
+        if isinstance(value, np.ndarray):
+            return json_data(value.tolist(), place, lenient=True)
+        return str(value)
     raise SerializationError(
         f"{place}: {type(value).__name__} is not JSON data; metadata holds dicts, lists, "
         "strings, numbers and booleans (convert arrays with .tolist())"
@@ -217,7 +237,7 @@ class _Writer:
         out: dict[str, Any] = {"name": str(node.name), "size": _int(node.size, f"{place}.size")}
         if node.shape is not None:
             out["shape"] = [_int(s, f"{place}.shape") for s in node.shape]
-        out["metadata"] = _json_value(node.metadata, f"{place}.metadata")
+        out["metadata"] = json_data(node.metadata, f"{place}.metadata")
         return out
 
     def population(self, pop: Population, place: str) -> dict[str, Any]:
@@ -237,7 +257,7 @@ class _Writer:
         }
         if pop.shape is not None:
             out["shape"] = [_int(s, f"{place}.shape") for s in pop.shape]
-        out["metadata"] = _json_value(pop.metadata, f"{place}.metadata")
+        out["metadata"] = json_data(pop.metadata, f"{place}.metadata")
         return out
 
     def connectivity(self, conn: Connectivity, place: str) -> dict[str, Any]:
@@ -313,7 +333,7 @@ class _Writer:
             out["mask"] = self.array(proj.mask, f"{place}.mask", inline=inline)
         out["trainable_weights"] = bool(proj.trainable_weights)
         out["trainable_delays"] = bool(proj.trainable_delays)
-        out["metadata"] = _json_value(proj.metadata, f"{place}.metadata")
+        out["metadata"] = json_data(proj.metadata, f"{place}.metadata")
         return out
 
     def probe(self, probe: Probe, place: str) -> dict[str, Any]:
@@ -345,6 +365,7 @@ def network_from_dict(
 _NETWORK_KEYS = (
     "format",
     "version",
+    "sidecar_sha256",
     "dt",
     "name",
     "metadata",
@@ -404,9 +425,8 @@ def _table(value: Any, place: str, keys: tuple[str, ...]) -> Mapping[str, Any]:
         raise SerializationError(f"{place}: expected a table, got {value!r}")
     for key in value:
         if key not in keys:
-            close = difflib.get_close_matches(str(key), keys, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(keys)}"
-            raise SerializationError(f"{place}: unknown key {key!r}; {hint}")
+            hint = did_you_mean(key, keys) or f"; allowed: {', '.join(keys)}"
+            raise SerializationError(f"{place}: unknown key {key!r}{hint}")
     return value
 
 
@@ -414,15 +434,9 @@ def _default_names(projections: list[Projection]) -> list[Projection]:
     """Name unnamed projections ``pre->post`` (``pre->post#2``... when taken), as the builder."""
     taken = {p.name for p in projections if p.name}
     for proj in projections:
-        if proj.name:
-            continue
-        base = name = f"{proj.pre}->{proj.post}"
-        k = 2
-        while name in taken:
-            name = f"{base}#{k}"
-            k += 1
-        proj.name = name
-        taken.add(name)
+        if not proj.name:
+            proj.name = unique_projection_name(proj.pre, proj.post, taken)
+            taken.add(proj.name)
     return projections
 
 
@@ -594,13 +608,10 @@ class _Reader:
         t = _table(value, place, _CONNECTIVITY_KEYS)
         kind = _str(t.get("kind", "dense"), f"{place}.kind")
         if kind not in CONNECTIVITY_KINDS:
-            close = difflib.get_close_matches(kind, CONNECTIVITY_KINDS, n=1)
-            hint = (
-                f"did you mean {close[0]!r}?"
-                if close
-                else "use one of " + ", ".join(CONNECTIVITY_KINDS)
+            hint = did_you_mean(kind, CONNECTIVITY_KINDS) or "; use one of " + ", ".join(
+                CONNECTIVITY_KINDS
             )
-            raise SerializationError(f"{place}.kind: unknown connectivity {kind!r}; {hint}")
+            raise SerializationError(f"{place}.kind: unknown connectivity {kind!r}{hint}")
         pre: npt.NDArray[np.int64] | None = None
         post: npt.NDArray[np.int64] | None = None
         if "pairs" in t:
@@ -720,29 +731,18 @@ def _suffix(path: Path) -> str:
     return suffix
 
 
-def _write_atomic(path: Path, write: Callable[[Any], None], mode: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode) as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _find_null(value: Any, place: str) -> str | None:
+def find_null(value: Any, place: str = "") -> str | None:
+    """The place of the first ``None`` in file data (TOML has no null), or ``None``."""
     if value is None:
         return place
     if isinstance(value, Mapping):
         for key, item in value.items():
-            found = _find_null(item, f"{place}.{key}" if place else str(key))
+            found = find_null(item, f"{place}.{key}" if place else str(key))
             if found:
                 return found
     elif isinstance(value, list):
         for k, item in enumerate(value):
-            found = _find_null(item, f"{place}[{k}]")
+            found = find_null(item, f"{place}[{k}]")
             if found:
                 return found
     return None
@@ -752,16 +752,24 @@ def save_network(network: Network, path: str | os.PathLike[str]) -> None:
     """Write ``network`` to ``path`` (``.json`` or ``.toml``) and its sidecar ``<path>.npz``.
 
     Both files are written atomically (a temporary file in the same folder, then
-    ``os.replace``), the sidecar first. A stale sidecar is removed when the network has no
-    large arrays.
+    ``os.replace``; mode ``0o666 & ~umask``), the sidecar first. The file records the sidecar's
+    SHA-256 (``sidecar_sha256``) so that a load notices a sidecar from another save. A stale
+    sidecar is removed, after the file is replaced, when the network has no large arrays.
 
     Raises:
-        SerializationError: for another suffix, or data that has no file form.
+        SerializationError: for another suffix, data that has no file form (NaN in JSON, null
+            in TOML), or a place that cannot be written.
     """
     target = Path(path)
     suffix = _suffix(target)
     arrays: dict[str, npt.NDArray[Any]] = {}
     data = network_to_dict(network, arrays)
+    blob = b""
+    if arrays:
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)  # type: ignore[arg-type]
+        blob = buffer.getvalue()
+        data["sidecar_sha256"] = hashlib.sha256(blob).hexdigest()
     if suffix == ".json":
         try:
             text = json.dumps(data, indent=2, allow_nan=False) + "\n"
@@ -772,7 +780,7 @@ def save_network(network: Network, path: str | os.PathLike[str]) -> None:
                 str(target),
             ) from exc
     else:
-        null = _find_null(data, "")
+        null = find_null(data)
         if null is not None:
             raise SerializationError(
                 f"{target}: {null} is null, which TOML cannot store; remove it or save as .json",
@@ -782,30 +790,54 @@ def save_network(network: Network, path: str | os.PathLike[str]) -> None:
     sidecar = sidecar_path(target)
     try:
         if arrays:
-            _write_atomic(sidecar, lambda fh: np.savez(fh, **arrays), "wb")  # type: ignore[arg-type]
-        elif sidecar.exists():
+            write_bytes(sidecar, blob)
+        write_text(target, text)
+        if not arrays and sidecar.exists():
             sidecar.unlink()
-        _write_atomic(target, lambda fh: fh.write(text), "w")
     except OSError as exc:
-        raise SerializationError(f"{target}: cannot write the network: {exc}", str(target)) from exc
+        raise SerializationError(
+            f"{target}: cannot write the network: {exc}; check that the folder exists and is "
+            "writable",
+            str(target),
+        ) from exc
+
+
+def _read_text(source: Path, what: str) -> str:
+    """The UTF-8 text of ``source``, every failure a :class:`SerializationError` with the fix."""
+    try:
+        return source.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise SerializationError(f"{source}: no such {what}", str(source)) from exc
+    except IsADirectoryError as exc:
+        raise SerializationError(
+            f"{source} is a directory; give the path of the {what} itself", str(source)
+        ) from exc
+    except PermissionError as exc:
+        raise SerializationError(
+            f"{source}: permission denied; make the {what} readable (chmod u+r)", str(source)
+        ) from exc
+    except OSError as exc:
+        raise SerializationError(f"{source}: cannot read: {exc}", str(source)) from exc
+    except UnicodeDecodeError as exc:
+        raise SerializationError(
+            f"{source} is not a text file (not UTF-8 at byte {exc.start}); give a {what} "
+            "written as JSON or TOML",
+            str(source),
+        ) from exc
 
 
 def load_network(path: str | os.PathLike[str]) -> Network:
     """Read a network file written by :func:`save_network` or by hand.
 
     Raises:
-        SerializationError: for a missing file, invalid JSON/TOML (with the line), another
-            format or a newer version, a missing sidecar or sidecar array, or wrong types
-            (with the place: ``populations[0].size: expected an integer, got 'ten'``).
+        SerializationError: for a missing, unreadable or binary file, invalid JSON/TOML (with
+            the line), another format or a newer version, a missing, damaged or mismatched
+            sidecar, or wrong types (with the place: ``populations[0].size: expected an
+            integer, got 'ten'``).
     """
     source = Path(path)
     suffix = _suffix(source)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise SerializationError(f"{source}: no such network file", str(source)) from exc
-    except OSError as exc:
-        raise SerializationError(f"{source}: cannot read: {exc}", str(source)) from exc
+    text = _read_text(source, "network file")
     data: Any
     if suffix == ".json":
         try:
@@ -822,7 +854,12 @@ def load_network(path: str | os.PathLike[str]) -> Network:
             raise SerializationError(f"{source}: invalid TOML: {exc}", str(source)) from exc
     if not isinstance(data, dict):
         raise SerializationError(f"{source}: expected a table at the top level", str(source))
-    arrays = _Sidecar(source)
+    digest = data.get("sidecar_sha256")
+    if digest is not None and not isinstance(digest, str):
+        raise SerializationError(
+            f"{source}: sidecar_sha256: expected a hex string, got {digest!r}", str(source)
+        )
+    arrays = _Sidecar(source, digest)
     try:
         return network_from_dict(data, arrays)
     except SerializationError as exc:
@@ -831,28 +868,52 @@ def load_network(path: str | os.PathLike[str]) -> Network:
 
 class _Sidecar(Mapping[str, npt.NDArray[Any]]):
     """The arrays of a network file's sidecar, read on first use (a file without ``npz``
-    references needs no sidecar)."""
+    references needs no sidecar), checked against the file's ``sidecar_sha256`` when it has one
+    (hand-written files need not)."""
 
-    def __init__(self, source: Path) -> None:
+    def __init__(self, source: Path, digest: str | None) -> None:
         self.source = source
         self.path = sidecar_path(source)
+        self.digest = digest
         self._arrays: dict[str, npt.NDArray[Any]] | None = None
 
     def _load(self) -> dict[str, npt.NDArray[Any]]:
-        if self._arrays is None:
-            if not self.path.exists():
-                raise SerializationError(
-                    f"its arrays are in {self.path.name}, which is missing; keep the .npz "
-                    "file next to the network file (they are saved and moved together)",
-                    str(self.path),
-                )
-            try:
-                with np.load(self.path, allow_pickle=False) as npz:
+        if self._arrays is not None:
+            return self._arrays
+        if not self.path.exists():
+            raise SerializationError(
+                f"its arrays are in {self.path.name}, which is missing; keep the .npz "
+                "file next to the network file (they are saved and moved together)",
+                str(self.path),
+            )
+        try:
+            blob = self.path.read_bytes()
+        except OSError as exc:
+            raise SerializationError(
+                f"cannot read the sidecar {self.path.name}: {exc}", str(self.path)
+            ) from exc
+        try:
+            loaded = np.load(io.BytesIO(blob), allow_pickle=False)
+            if isinstance(loaded, np.lib.npyio.NpzFile):
+                with loaded as npz:
                     self._arrays = {key: npz[key] for key in npz.files}
-            except (OSError, ValueError) as exc:
-                raise SerializationError(
-                    f"{self.path.name} is not a readable .npz sidecar: {exc}", str(self.path)
-                ) from exc
+                cause = ""
+            else:
+                cause = "a single .npy array, not an .npz archive"
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            cause = str(exc) or type(exc).__name__
+        if self._arrays is None:
+            raise SerializationError(
+                f"{self.path.name} is not a readable .npz sidecar ({cause}): it is truncated "
+                "or was not written by Network.save; save the network again",
+                str(self.path),
+            )
+        if self.digest is not None and hashlib.sha256(blob).hexdigest() != self.digest:
+            raise SerializationError(
+                f"the sidecar {self.path.name} does not belong to {self.source.name} (it was "
+                "written by another save); save the network again",
+                str(self.path),
+            )
         return self._arrays
 
     def __getitem__(self, key: str) -> npt.NDArray[Any]:

@@ -15,7 +15,6 @@ and must differ from every input and population name, so that a probe target is 
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -28,23 +27,32 @@ from neuropil._connectivity import (
     conv2d_output_shape,
     find_cycle,
     layout_shape,
-    random_pairs,
+    random_pairs_cached,
     zero_delay_edges,
 )
 from neuropil._initializers import check_init
 from neuropil._network import CONNECTIVITY_KINDS, Input, Network, Population, Projection, WeightInit
 from neuropil._schema import UNITS, Option, Param
+from neuropil._suggest import did_you_mean, suggest
 from neuropil.errors import NetworkValidationError, NeuropilError, UnknownComponentError
 
 if TYPE_CHECKING:
     from neuropil._registry import Registry
 
-__all__ = ["NODE_NAME", "PROJECTION_NAME", "options_given_as_params", "validate_network"]
+__all__ = [
+    "MAX_SIZE",
+    "NODE_NAME",
+    "PROJECTION_NAME",
+    "options_given_as_params",
+    "validate_network",
+]
 
 #: The pattern an input or population name must match.
 NODE_NAME = re.compile(r"[A-Za-z0-9_.:\-]+")
 #: The pattern a projection name must match.
 PROJECTION_NAME = re.compile(r"[A-Za-z0-9_.:#>\-]+")
+#: The most neurons an input or population may have (indices are int32 on some backends).
+MAX_SIZE = 2**31 - 1
 
 _KIND_WORDS = {
     "neuron": "neuron model",
@@ -106,19 +114,8 @@ def _is_numeric_array(value: Any) -> bool:
     return isinstance(value, np.ndarray) and value.dtype.kind in "iuf"
 
 
-def _suggest(name: str, choices: Sequence[str]) -> list[str]:
-    """The same name in another case, a close match, or else the choice that ``name``
-    abbreviates (``'expo'``)."""
-    found = [c for c in choices if c.lower() == str(name).lower()][:1]
-    found = found or difflib.get_close_matches(str(name), list(choices), n=1, cutoff=0.6)
-    if not found and len(str(name)) >= 3:
-        found = [c for c in sorted(choices) if c.startswith(str(name))][:1]
-    return found
-
-
 def _close(name: str, choices: Sequence[str]) -> str:
-    found = _suggest(name, choices)
-    return f"; did you mean {found[0]!r}?" if found else ""
+    return did_you_mean(name, choices)
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
@@ -188,7 +185,7 @@ class _Checker:
             return getattr(self.registry, kind)(name)
         except UnknownComponentError as exc:
             msg = f"unknown {word} {name!r}"
-            suggestions = exc.suggestions or _suggest(name, exc.choices)
+            suggestions = exc.suggestions or suggest(name, exc.choices)
             if suggestions:
                 msg += "; did you mean " + " or ".join(repr(s) for s in suggestions) + "?"
             else:
@@ -351,6 +348,13 @@ class _Checker:
             ok = False
         if not _is_int(node.size) or node.size < 1:
             self.add(f"{path}.size", f"size must be an integer >= 1, got {node.size!r}")
+            ok = False
+        elif node.size > MAX_SIZE:
+            self.add(
+                f"{path}.size",
+                f"size {node.size} is too large: at most {MAX_SIZE} (2**31 - 1) neurons; "
+                "split it into several populations or check the number",
+            )
             ok = False
         if node.shape is not None:
             shape = node.shape
@@ -616,13 +620,13 @@ class _Checker:
         if not any(isinstance(a, np.ndarray) for a in (proj.weights, proj.mask, proj.delay)):
             # No array to compare against: skip the draw (resolve makes it).
             return None
-        pre, _ = random_pairs(
+        pre, _ = random_pairs_cached(
             float(conn.p),
             int(conn.seed),
             n_pre,
             n_post,
-            same_population=proj.pre == proj.post,
-            allow_autapses=bool(conn.allow_autapses),
+            proj.pre == proj.post,
+            bool(conn.allow_autapses),
         )
         return (int(pre.size),)
 
@@ -824,8 +828,66 @@ class _Checker:
         if rule is None:
             return
         owner = f"learning rule {plast.rule!r}"
+        n_before = len(self.problems)
         self.check_params(f"{place}.params", plast.params, rule.params, rule.options, None, owner)
         self.check_options(f"{place}.options", plast.options, rule.options, rule.params, owner)
+        if len(self.problems) == n_before and "w_min" in rule.params and "w_max" in rule.params:
+            self.check_weight_bounds(path, proj, rule.params)
+
+    def check_weight_bounds(self, path: str, proj: Projection, params: Mapping[str, Param]) -> None:
+        """A rule that clips weights to ``[w_min, w_max]`` (any rule with both parameters) must
+        clip to the sign's side, and array weights must start inside the bounds: otherwise the
+        first step silently moves them."""
+        plast = proj.plasticity
+        assert plast is not None  # only called for a projection with a rule
+        place = f"{path}.plasticity.params"
+        bounds = {k: plast.params.get(k, params[k].default) for k in ("w_min", "w_max")}
+        w_min, w_max = float(bounds["w_min"] or 0.0), float(bounds["w_max"] or 0.0)
+        rule = plast.rule
+        if w_min > w_max:
+            self.add(
+                place,
+                f"{rule} needs w_min <= w_max, got w_min={w_min:g} and w_max={w_max:g}; swap them",
+            )
+            return
+        if proj.sign == "excitatory" and w_min < 0:
+            self.add(
+                place,
+                f"{rule} keeps weights in [{w_min:g}, {w_max:g}], which reaches below 0 on an "
+                f"excitatory projection; set w_min=0 (e.g. Plasticity({rule!r}, "
+                f"{{'w_min': 0.0, 'w_max': {max(w_max, 1.0):g}}}))",
+            )
+            return
+        if proj.sign == "inhibitory" and w_max > 0:
+            self.add(
+                place,
+                f"{rule} keeps weights in [{w_min:g}, {w_max:g}], which reaches above 0 on an "
+                f"inhibitory projection (the default bounds are for excitatory weights); set "
+                f"w_min=-1, w_max=0 (e.g. Plasticity({rule!r}, {{'w_min': -1.0, 'w_max': 0.0}}))",
+            )
+            return
+        w = proj.weights
+        if isinstance(w, WeightInit) and w.kind == "constant" and isinstance(w.params, Mapping):
+            value: Any = w.params.get("value")
+            if _is_real(value) and not w_min <= float(value) <= w_max:
+                self.add(
+                    f"{path}.weights",
+                    f"constant weight {float(value):g} lies outside [{w_min:g}, {w_max:g}], the "
+                    f"bounds of {rule}, which would clip it on the first step; use a weight "
+                    "inside the bounds or widen w_min / w_max",
+                )
+        elif isinstance(w, np.ndarray) and _is_numeric_array(w) and np.isfinite(w).all():
+            outside = (w < w_min) | (w > w_max)
+            if isinstance(proj.mask, np.ndarray) and proj.mask.shape == w.shape:
+                outside &= proj.mask.astype(bool)
+            count = int(outside.sum())
+            if count:
+                self.add(
+                    f"{path}.weights",
+                    f"{count} of {w.size} weights lie outside [{w_min:g}, {w_max:g}], the bounds "
+                    f"of {rule}, which would clip them on the first step; use "
+                    f"weights=np.clip(w, {w_min:g}, {w_max:g}) or widen w_min / w_max",
+                )
 
     # -- cycles and probes -----------------------------------------------------------------------
 

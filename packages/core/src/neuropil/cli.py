@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -91,7 +90,8 @@ def _parser() -> argparse.ArgumentParser:
         "check",
         help="validate a network or an experiment file",
         description="Validate a network saved by Network.save (.json or .toml) or an experiment "
-        "(a .toml file with an [experiment] table) against the installed components.",
+        "(a .toml file with any of the sections [experiment], [network], [stimulus], [dataset], "
+        "[training], [deployment], [analysis]) against the installed components.",
     )
     p.add_argument("file", type=Path, metavar="FILE")
     p.set_defaults(command=_cmd_check)
@@ -308,16 +308,22 @@ def _problem_json(problem: PluginProblem) -> dict[str, Any]:
 
 
 def _cmd_check(args: argparse.Namespace, out: Console) -> int:
+    from neuropil._experiment import SECTIONS, is_experiment, read_toml
+
     path: Path = args.file
-    if not path.is_file():
+    if path.is_dir():
+        raise NeuropilError(f"{path} is a directory; give the path of a .json or .toml file")
+    if not path.exists():
         raise NeuropilError(f"no such file: {path}")
     suffix = path.suffix.lower()
     if suffix not in (".json", ".toml"):
         raise NeuropilError(
             f"cannot check {path}: expected a network (.json or .toml, as written by "
-            "Network.save) or an experiment (.toml with an [experiment] table)"
+            "Network.save) or an experiment (.toml with any of the sections "
+            + ", ".join(f"[{s}]" for s in SECTIONS)
+            + ")"
         )
-    if suffix == ".toml" and "experiment" in _read_toml(path):
+    if suffix == ".toml" and is_experiment(read_toml(path)):
         from neuropil._experiment import check_experiment
 
         problems = check_experiment(path)
@@ -348,14 +354,6 @@ def _cmd_check(args: argparse.Namespace, out: Console) -> int:
         soft_wrap=True,
     )
     return 0
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
-    except tomllib.TOMLDecodeError as exc:
-        raise NeuropilError(f"{path} is not valid TOML: {exc}") from exc
 
 
 # -- run ----------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 if TYPE_CHECKING:
     from neuropil._network import Network
+    from neuropil._training import TrainingConfig
 
 __all__ = [
     "Analysis",
@@ -123,11 +124,17 @@ class TrainableBackend(Backend, Protocol):
         self,
         network: Network,
         dataset: Dataset,
-        config: Mapping[str, Any],
+        config: TrainingConfig,
         *,
         run_dir: str | None = None,
     ) -> dict[str, Any]:
-        """Train and return metrics; ``config`` is the experiment's ``[training]`` table."""
+        """Train ``network`` on ``dataset`` as ``config`` says (see :class:`~neuropil.
+        TrainingConfig` for the exact losses, metrics, regularisers and checkpoint format).
+
+        Returns:
+            Metrics (JSON-able: ``loss``, ``accuracy``, per-epoch lists...), and under
+            ``"parameters"`` the trained parameters by IR name as numpy arrays.
+        """
         ...
 
 

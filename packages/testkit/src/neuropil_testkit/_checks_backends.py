@@ -21,6 +21,7 @@ __all__ = [
     "LossFn",
     "check_deterministic_with_seed",
     "check_gradients_finite_nonzero",
+    "check_gradients_match_reference",
     "check_matches_reference",
     "check_parameters_round_trip",
 ]
@@ -36,10 +37,11 @@ ATOL = 1e-12
 
 @runtime_checkable
 class GradientSimulator(Protocol):
-    """What a simulator offers to be checked by ``check_gradients_finite_nonzero``.
+    """What a simulator offers to be checked by ``check_gradients_finite_nonzero`` and
+    ``check_gradients_match_reference``.
 
     A backend that trains by gradient descent returns simulators with this method in addition
-    to :class:`~neuropil.protocols.Simulator`. Backends without it are skipped by the check.
+    to :class:`~neuropil.protocols.Simulator`. Backends without it are skipped by those checks.
     """
 
     def loss_and_grad(
@@ -62,6 +64,8 @@ class GradientSimulator(Protocol):
             ``(loss, gradients)``: the loss as a Python float, and the gradient of the loss with
             respect to every trainable parameter as a float64 numpy array keyed and shaped as in
             :meth:`Simulator.get_parameters` (through the surrogate gradients of the spikes).
+            Parameters that are not trained (``trainable=False`` weights) are left out, or
+            given a zero gradient.
         """
         ...
 
@@ -86,6 +90,27 @@ def _first_difference(ref: npt.NDArray[Any], got: npt.NDArray[Any], bad: npt.NDA
     )
 
 
+def _compare_arrays(
+    key: str, r: npt.NDArray[Any], g: npt.NDArray[Any], exact: bool, what: str, place: str
+) -> None:
+    if r.shape != g.shape:
+        raise AssertionError(
+            f"{what} {place} {key!r} with shape {g.shape}, the reference with {r.shape}"
+        )
+    if exact:
+        bad = r != g
+        rule = SPIKES_EXACT
+    else:
+        bad = ~np.isclose(g, r, rtol=RTOL, atol=ATOL, equal_nan=True)
+        rule = f"within rtol {RTOL:g}, atol {ATOL:g}"
+    if bad.any():
+        where = repr(key) if place == "records" else f"final state {key!r}"
+        raise AssertionError(
+            f"{what} disagrees with the reference engine at {where} ({rule} required): "
+            + _first_difference(r, g, bad)
+        )
+
+
 def compare_results(
     ref: SimulationResult,
     got: SimulationResult,
@@ -94,6 +119,10 @@ def compare_results(
     what: str,
 ) -> None:
     """Raise AssertionError unless ``got`` records what ``ref`` records, to the kit's tolerance.
+
+    Recordings are compared key by key (every key of ``ref`` must be in ``got``), then
+    ``final_state``, which must have exactly the keys of ``ref``'s (state ``[B, N]`` by
+    ``"population.variable"`` and ``"projection.syn.variable"``), within the same tolerance.
 
     Args:
         exact: Whether a recording key must match exactly (spikes).
@@ -105,21 +134,20 @@ def compare_results(
     for key in sorted(ref.recordings):
         r = np.asarray(ref.recordings[key], dtype=np.float64)
         g = np.asarray(got.recordings[key], dtype=np.float64)
-        if r.shape != g.shape:
-            raise AssertionError(
-                f"{what} records {key!r} with shape {g.shape}, the reference with {r.shape}"
-            )
-        if exact(key):
-            bad = r != g
-            rule = SPIKES_EXACT
-        else:
-            bad = ~np.isclose(g, r, rtol=RTOL, atol=ATOL, equal_nan=True)
-            rule = f"within rtol {RTOL:g}, atol {ATOL:g}"
-        if bad.any():
-            raise AssertionError(
-                f"{what} disagrees with the reference engine at {key!r} ({rule} required): "
-                + _first_difference(r, g, bad)
-            )
+        _compare_arrays(key, r, g, exact(key), what, "records")
+    absent = sorted(set(ref.final_state) - set(got.final_state))
+    extra = sorted(set(got.final_state) - set(ref.final_state))
+    if absent or extra:
+        raise AssertionError(
+            f"{what}: final_state keys differ from the reference engine's: missing {absent}, "
+            f"unexpected {extra}; final_state holds every neuron state variable as "
+            "'population.variable' and every synapse state variable as "
+            "'projection.syn.variable', each [B, N]"
+        )
+    for key in sorted(ref.final_state):
+        r = np.asarray(ref.final_state[key], dtype=np.float64)
+        g = np.asarray(got.final_state[key], dtype=np.float64)
+        _compare_arrays(key, r, g, False, what, "has final state")
 
 
 def _exact_keys(network: Network) -> Callable[[str], bool]:
@@ -138,10 +166,14 @@ def check_matches_reference(backend: Any, *, case: str | None = None) -> None:
     """The backend reproduces the reference engine on the standard cases in float64.
 
     For each case of :func:`neuropil_testkit.networks.reference_cases` (every installed neuron
-    model x synapse model in a feed-forward + recurrent network with delays, each connectivity
-    kind, delays 0 / 1 / 3 / per synapse, each learning rule on dense and sparse projections),
-    both engines compile the network with ``dtype="float64", seed=case.seed`` and run it on the
-    case's Poisson input. Spikes must be equal exactly; state and weights within rtol 1e-9,
+    model x synapse model in a feed-forward + recurrent network with delays; each connectivity
+    kind; delays 0 / 1 / 3 / per synapse; same-step projections declared against their update
+    order; probes on unsorted neuron subsets; per-neuron parameters, initial state and every
+    option choice of each neuron model; parameters and options of each synapse model and
+    learning rule; each rule on dense and sparse projections; sign-constrained and masked
+    plastic projections), both engines compile the network with ``dtype="float64",
+    seed=case.seed`` and run it on the case's Poisson input. Spikes must be equal exactly;
+    state, synaptic currents, plastic weights and ``final_state`` within rtol 1e-9,
     atol 1e-12.
 
     Args:
@@ -169,7 +201,9 @@ def check_parameters_round_trip(backend: Any) -> None:
 
     Parameters come back as numpy arrays including the weights of every projection; setting
     them back unchanged leaves a run identical; changed values are returned as set; zeroing the
-    input weights silences the network; a wrongly shaped value is refused.
+    input weights silences the network; a wrongly shaped value is refused; and a population
+    parameter set to one value per neuron (``a.v_th``, ``[16]``) is returned as set, changes
+    the run, and gives what the reference engine gives for a network compiled with that value.
     """
     name = component_name(backend)
     net = networks.feedforward_recurrent("lif", "delta")
@@ -228,6 +262,44 @@ def check_parameters_round_trip(backend: Any) -> None:
             f"backend {name!r}: set_parameters accepted {key!r} with shape {bad.shape}, "
             f"expected {params[key].shape}; refuse wrong shapes with an error naming the key"
         )
+    _check_per_neuron_parameter(backend, before)
+
+
+def _check_per_neuron_parameter(backend: Any, before: SimulationResult) -> None:
+    name = component_name(backend)
+    key, pop, param = "a.v_th", "a", "v_th"
+    net = networks.feedforward_recurrent("lif", "delta")
+    case = networks.Case("round-trip", lambda: net)
+    inputs = case.inputs(net)
+    values = np.linspace(0.7, 1.3, net.population_by_name(pop).size)
+    sim = _compile(backend, net, 0)
+    if key not in sim.get_parameters():
+        raise AssertionError(
+            f"backend {name!r}: get_parameters() has no {key!r}; every neuron parameter is a "
+            "parameter, keyed 'population.param'"
+        )
+    sim.set_parameters({key: values})
+    back = np.asarray(sim.get_parameters()[key])
+    if back.shape != values.shape or not np.allclose(back, values, rtol=RTOL, atol=ATOL):
+        raise AssertionError(
+            f"backend {name!r}: set_parameters({{{key!r}: one value per neuron}}) then "
+            f"get_parameters() gave {back!r}, not the {values.size} values set"
+        )
+    got = sim.run(inputs, steps=case.steps)
+    if np.array_equal(got[f"{pop}.spikes"], before[f"{pop}.spikes"]):
+        raise AssertionError(
+            f"backend {name!r}: setting {key!r} to one value per neuron (0.7 to 1.3) left the "
+            "spikes unchanged; per-neuron parameters set by set_parameters must take effect"
+        )
+    ref_net = networks.feedforward_recurrent("lif", "delta")
+    ref_net.population_by_name(pop).params[param] = values
+    ref = NumpyBackend().compile(ref_net, dtype="float64", seed=0).run(inputs, steps=case.steps)
+    compare_results(
+        ref,
+        got,
+        exact=_exact_keys(net),
+        what=f"backend {name!r} after set_parameters({{{key!r}: one value per neuron}})",
+    )
 
 
 def check_deterministic_with_seed(backend: Any) -> None:
@@ -259,6 +331,30 @@ def _loss(ops: Ops, recordings: Mapping[str, Array]) -> Array:
     return ops.mean(v * v)
 
 
+def _spike_loss(ops: Ops, recordings: Mapping[str, Array]) -> Array:
+    return ops.mean(recordings["n.spikes"])
+
+
+def _gradient_simulator(backend: Any, net: Network) -> Any:
+    """The compiled simulator, which implements both Simulator and GradientSimulator."""
+    sim = _compile(backend, net, 0)
+    if not isinstance(sim, GradientSimulator):
+        pytest.skip(
+            f"backend {component_name(backend)!r} does not implement gradients (its simulator "
+            "has no loss_and_grad, see neuropil_testkit.GradientSimulator)"
+        )
+    return sim
+
+
+def _finite_loss(name: str, loss: Any) -> float:
+    if not isinstance(loss, float) or not np.isfinite(loss):
+        raise AssertionError(
+            f"backend {name!r}: loss_and_grad returned loss {loss!r}, expected "
+            "a finite Python float"
+        )
+    return loss
+
+
 def check_gradients_finite_nonzero(backend: Any) -> None:
     """Gradients through the surrogate are finite and reach every projection's weights.
 
@@ -269,19 +365,10 @@ def check_gradients_finite_nonzero(backend: Any) -> None:
     """
     name = component_name(backend)
     net = networks.gradient()
-    sim = _compile(backend, net, 0)
-    if not isinstance(sim, GradientSimulator):
-        pytest.skip(
-            f"backend {name!r} does not implement gradients (its simulator has no "
-            "loss_and_grad, see neuropil_testkit.GradientSimulator)"
-        )
+    sim = _gradient_simulator(backend, net)
     case = networks.Case("gradient", lambda: net)
     loss, grads = sim.loss_and_grad(case.inputs(net), _loss, steps=case.steps)
-    if not isinstance(loss, float) or not np.isfinite(loss):
-        raise AssertionError(
-            f"backend {name!r}: loss_and_grad returned loss {loss!r}, expected "
-            "a finite Python float"
-        )
+    _finite_loss(name, loss)
     params = sim.get_parameters()
     for key, g in sorted(grads.items()):
         if key not in params:
@@ -305,4 +392,122 @@ def check_gradients_finite_nonzero(backend: Any) -> None:
             raise AssertionError(
                 f"backend {name!r}: the gradient of {key!r} is all zero; check the surrogate "
                 "gradient of the spikes"
+            )
+
+
+#: Tolerance of gradients against central finite differences on the reference engine.
+GRAD_RTOL = 1e-5
+#: Relative step of the finite differences (the loss is quadratic in the readout weights, so
+#: central differences are exact up to rounding and the step can be large).
+_FD_STEP = 1e-3
+#: The surrogates of the one-step check, their parameters and their derivatives, written out by
+#: hand (not read from the registry) so that the check is independent of the definitions.
+_HAND_SURROGATES: tuple[tuple[str, dict[str, float], Callable[[float], float]], ...] = (
+    ("fast_sigmoid", {}, lambda x: 1.0 / (1.0 + 25.0 * abs(x)) ** 2),
+    ("arctan", {"alpha": 3.0}, lambda x: 1.5 / (1.0 + (np.pi / 2 * 3.0 * x) ** 2)),
+)
+
+
+def _reference_loss(sim: Any, inputs: Mapping[str, Any], steps: int) -> float:
+    return float(_loss(sim.ops, sim.run(inputs, steps=steps).recordings))
+
+
+def _finite_differences(net: Network, key: str, inputs: Mapping[str, Any], steps: int) -> Any:
+    """Central differences of ``mean(out.v ** 2)`` w.r.t. every entry of ``key``, float64."""
+    sim = NumpyBackend().compile(net, dtype="float64", seed=0)
+    w0 = sim.get_parameters()[key]
+    out = np.zeros_like(w0)
+    for idx in np.ndindex(w0.shape):
+        h = _FD_STEP * max(1.0, abs(float(w0[idx])))
+        values = []
+        for sign in (1.0, -1.0):
+            w = w0.copy()
+            w[idx] += sign * h
+            sim.set_parameters({key: w})
+            values.append(_reference_loss(sim, inputs, steps))
+        out[idx] = (values[0] - values[1]) / (2 * h)
+    return out
+
+
+def check_gradients_match_reference(backend: Any) -> None:
+    """Gradients are the right numbers, not only finite and non-zero.
+
+    Applies to backends whose simulators implement :class:`GradientSimulator`; others are
+    skipped. Three properties, each in float64:
+
+    * Readout: on :func:`neuropil_testkit.networks.readout` with loss ``mean(out.v ** 2)``,
+      the loss equals the reference engine's (rtol 1e-9) and the gradient with respect to
+      ``hidden->out.weights`` (into the non-spiking ``li`` readout, so no surrogate is
+      involved) equals central finite differences computed on the reference engine within
+      rtol :data:`GRAD_RTOL` (1e-5, plus an absolute 1e-5 of the largest entry).
+    * Surrogate: on :func:`neuropil_testkit.networks.one_step` (one ``lif`` neuron, one step,
+      input 1 through weight ``w`` bringing ``v`` to 0.8) with loss ``mean(n.spikes)``,
+      ``d loss / d w = surrogate'(0.8 - v_th) * (1 - exp(-dt / tau_mem))``, with the
+      surrogate's derivative written out by hand, for ``fast_sigmoid`` (slope 25) and
+      ``arctan`` with ``alpha = 3`` (not its default), within rtol 1e-6.
+    * Frozen weights: the projection ``in->out`` of the readout network has
+      ``trainable=False``; its gradient must be absent from the result or exactly zero (both
+      are accepted; leaving it out is preferred, as for any parameter that is not trained).
+    """
+    name = component_name(backend)
+    net = networks.readout()
+    sim = _gradient_simulator(backend, net)
+    case = networks.Case("readout", networks.readout, steps=30)
+    inputs = case.inputs(net)
+    loss, grads = sim.loss_and_grad(inputs, _loss, steps=case.steps)
+    ref_sim = NumpyBackend().compile(networks.readout(), dtype="float64", seed=0)
+    ref_loss = _reference_loss(ref_sim, inputs, case.steps)
+    if not np.isclose(_finite_loss(name, loss), ref_loss, rtol=RTOL, atol=ATOL):
+        raise AssertionError(
+            f"backend {name!r}: loss_and_grad on 'readout' returned loss {loss!r}, the "
+            f"reference engine's run gives {ref_loss!r}"
+        )
+    key = "hidden->out.weights"
+    if key not in grads:
+        raise AssertionError(
+            f"backend {name!r}: no gradient for trainable {key!r}; got {sorted(grads)}"
+        )
+    got = np.asarray(grads[key], dtype=np.float64)
+    want = _finite_differences(networks.readout(), key, inputs, case.steps)
+    if got.shape != want.shape:
+        raise AssertionError(
+            f"backend {name!r}: gradient of {key!r} has shape {got.shape}, the weights {want.shape}"
+        )
+    bad = ~np.isclose(got, want, rtol=GRAD_RTOL, atol=GRAD_RTOL * float(np.abs(want).max()))
+    if bad.any():
+        raise AssertionError(
+            f"backend {name!r}: the gradient of {key!r} (into the non-spiking readout 'out') "
+            f"disagrees with central finite differences on the reference engine (rtol "
+            f"{GRAD_RTOL:g} required): " + _first_difference(want, got, bad)
+        )
+    frozen = "in->out.weights"
+    if frozen in grads and np.any(np.asarray(grads[frozen]) != 0):
+        raise AssertionError(
+            f"backend {name!r}: {frozen!r} has trainable=False but got a non-zero gradient; "
+            "leave frozen parameters out of the gradients (or give zeros)"
+        )
+    _check_one_step_surrogates(backend, name)
+
+
+def _check_one_step_surrogates(backend: Any, name: str) -> None:
+    lif = get_registry().neuron("lif")
+    v_th = float(lif.params["v_th"].default)
+    gain = 1.0 - float(np.exp(-1e-3 / float(lif.params["tau_mem"].default)))
+    v_end = 0.8
+    inputs = {"in": np.ones((1, 1, 1))}
+    for surrogate, params, derivative in _HAND_SURROGATES:
+        sim = _gradient_simulator(backend, networks.one_step(surrogate, params, v_end=v_end))
+        loss, grads = sim.loss_and_grad(inputs, _spike_loss, steps=1)
+        _finite_loss(name, loss)
+        want = derivative(v_end - v_th) * gain
+        key = "in->n.weights"
+        got = np.asarray(grads.get(key, np.zeros(0)), dtype=np.float64)
+        if got.shape != (1, 1) or not np.isclose(got[0, 0], want, rtol=1e-6, atol=0.0):
+            label = ", ".join(f"{k}={v:g}" for k, v in params.items()) or "default parameters"
+            raise AssertionError(
+                f"backend {name!r}: with surrogate {surrogate!r} ({label}), one lif neuron "
+                f"brought to v = {v_end} in one step gives d spike / d w = {got.ravel()!r}, "
+                f"expected [{want!r}] = {surrogate}'({v_end - v_th:g}) * (1 - exp(-dt / "
+                "tau_mem)); use the population's surrogate and its parameters in the backward "
+                "pass of the spike"
             )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 from typing import Any
 
 import numpy as np
 
 from neuropil import Network
-from neuropil.protocols import Dataset, HardwareIssue, HardwareTarget
+from neuropil.protocols import Dataset, HardwareIssue, HardwareTarget, SimulationResult
 from neuropil_testkit import networks, stimuli
 from neuropil_testkit._checks_backends import compare_results
 from neuropil_testkit._components import component_name, create_engine
@@ -16,7 +18,9 @@ from neuropil_testkit._components import component_name, create_engine
 __all__ = [
     "check_dataset_info",
     "check_emulation_deterministic",
+    "check_emulation_matches_reference",
     "check_encoder_shape_and_determinism",
+    "check_export_writes_files",
     "check_samples_match_info",
     "check_split_deterministic",
     "check_target_reports_issues",
@@ -32,8 +36,8 @@ def check_target_reports_issues(target: Any, *, network: Network | None = None) 
 
     Args:
         target: Registry name or target object.
-        network: The oversized network; :func:`~neuropil_testkit.networks.oversized` (4 Mi
-            neurons, all-to-all recurrent) by default.
+        network: The oversized network; :func:`~neuropil_testkit.networks.oversized` (2 Mi
+            LIF neurons, each driven one-to-one by an input channel) by default.
     """
     name = component_name(target)
     chip: HardwareTarget = create_engine("target", target)
@@ -61,9 +65,38 @@ def check_target_reports_issues(target: Any, *, network: Network | None = None) 
     small_errors = [i for i in small if i.severity == "error"]
     if small_errors:
         raise AssertionError(
-            f"target {name!r} refuses the small standard network 'deployable' (28 LIF "
+            f"target {name!r} refuses the small standard network 'deployable' (20 LIF "
             f"neurons): {'; '.join(f'{i.path}: {i.message}' for i in small_errors)}"
         )
+
+
+#: The stimulus of the emulation checks: ``steps``, ``batch``, ``rate_hz``, ``seed``.
+EMULATION_STEPS, EMULATION_BATCH, EMULATION_RATE_HZ, EMULATION_SEED = 40, 2, 300.0, 2
+#: How far a chip's spike count may be from the float reference's, per neuron and batch entry.
+SPIKE_COUNT_TOLERANCE = 1
+_PROBED = ("hidden.spikes", "out.spikes")
+
+
+def _emulate(chip: HardwareTarget) -> tuple[SimulationResult, Any]:
+    net = networks.deployable()
+    inputs = stimuli.network_inputs(
+        net,
+        steps=EMULATION_STEPS,
+        batch=EMULATION_BATCH,
+        rate_hz=EMULATION_RATE_HZ,
+        seed=EMULATION_SEED,
+    )
+    deployment = chip.deploy(net)
+    return deployment.emulate(inputs, steps=EMULATION_STEPS), deployment
+
+
+def _require_probes(name: str, result: SimulationResult) -> None:
+    for key in _PROBED:
+        if key not in result.recordings:
+            raise AssertionError(
+                f"target {name!r}: emulate() did not record probe {key!r}; recorded: "
+                f"{sorted(result.recordings)}"
+            )
 
 
 def check_emulation_deterministic(target: Any) -> None:
@@ -71,28 +104,100 @@ def check_emulation_deterministic(target: Any) -> None:
     same input gives identical recordings of the probed spikes, and ``resources()`` is a dict."""
     name = component_name(target)
     chip: HardwareTarget = create_engine("target", target)
-    net = networks.deployable()
-    inputs = stimuli.network_inputs(net, steps=40, batch=2, rate_hz=300.0, seed=2)
-    first = chip.deploy(net).emulate(inputs, steps=40)
-    second_deployment = chip.deploy(networks.deployable())
-    second = second_deployment.emulate(inputs, steps=40)
+    first, _ = _emulate(chip)
+    second, second_deployment = _emulate(chip)
+    _require_probes(name, first)
     compare_results(
         first,
         second,
         exact=lambda key: True,
         what=f"target {name!r} emulating the same deployment twice",
     )
-    for key in ("hidden.spikes", "out.spikes"):
-        if key not in first.recordings:
-            raise AssertionError(
-                f"target {name!r}: emulate() did not record probe {key!r}; recorded: "
-                f"{sorted(first.recordings)}"
-            )
     resources = second_deployment.resources()
     if not isinstance(resources, dict):
         raise AssertionError(
             f"target {name!r}: resources() returned {type(resources).__name__}, expected a dict"
         )
+
+
+def check_emulation_matches_reference(target: Any) -> None:
+    """The emulation of :func:`~neuropil_testkit.networks.deployable` is not trivial and agrees
+    with the float64 reference engine within the chip's quantisation.
+
+    On 40 steps of 300 Hz Poisson input (batch 2, seed 2), both probed populations (``hidden``,
+    16 neurons, and ``out``, 4) must spike in the emulation, and every neuron's spike count in
+    every batch entry must be within +/-1 (:data:`SPIKE_COUNT_TOLERANCE`) of the reference
+    engine's. Counts, not spike times, are compared: a chip's fixed-point membrane may reach
+    the threshold a step earlier or later than float64, but must not gain or lose spikes. On
+    the reference engine both populations fire at about 10 % of steps (4 spikes per neuron),
+    so a silent or saturated emulator fails.
+    """
+    name = component_name(target)
+    chip: HardwareTarget = create_engine("target", target)
+    got, _ = _emulate(chip)
+    _require_probes(name, got)
+    net = networks.deployable()
+    ref = networks.simulate_reference(
+        net,
+        steps=EMULATION_STEPS,
+        batch=EMULATION_BATCH,
+        seed=EMULATION_SEED,
+        rate_hz=EMULATION_RATE_HZ,
+    )
+    for key in _PROBED:
+        spikes = np.asarray(got.recordings[key], dtype=np.float64)
+        want = np.asarray(ref.recordings[key], dtype=np.float64)
+        if spikes.shape != want.shape:
+            raise AssertionError(
+                f"target {name!r}: emulate() recorded {key!r} with shape {spikes.shape}, "
+                f"expected [T, B, n] = {want.shape}"
+            )
+        if not spikes.any():
+            raise AssertionError(
+                f"target {name!r}: the emulation of 'deployable' has no spike in {key!r} "
+                f"(the reference engine has {int(want.sum())}); check the weight scaling and "
+                "the threshold of the mapped neurons"
+            )
+        diff = spikes.sum(axis=0) - want.sum(axis=0)
+        bad = np.abs(diff) > SPIKE_COUNT_TOLERANCE
+        if bad.any():
+            b, n = (int(i) for i in np.argwhere(bad)[0])
+            raise AssertionError(
+                f"target {name!r}: the emulation of 'deployable' disagrees with the float "
+                f"reference at {key!r}: neuron {n} of batch entry {b} spikes "
+                f"{int(spikes[:, b, n].sum())} times, the reference {int(want[:, b, n].sum())} "
+                f"(+/-{SPIKE_COUNT_TOLERANCE} allowed); {int(bad.sum())} of {bad.size} counts "
+                "are off"
+            )
+
+
+def check_export_writes_files(target: Any) -> None:
+    """``export(path)`` of the deployed :func:`~neuropil_testkit.networks.deployable` writes
+    files and returns them: a non-empty list of paths (absolute, or relative to ``path``) of
+    regular, non-empty files inside ``path``."""
+    name = component_name(target)
+    chip: HardwareTarget = create_engine("target", target)
+    deployment = chip.deploy(networks.deployable())
+    with tempfile.TemporaryDirectory() as tmp:
+        files = deployment.export(tmp)
+        if not isinstance(files, list) or not files:
+            raise AssertionError(
+                f"target {name!r}: export() returned {files!r}; return the list of the files "
+                "it wrote"
+            )
+        root = os.path.realpath(tmp)
+        for f in files:
+            full = os.path.realpath(os.path.join(tmp, os.fspath(f)))
+            if not os.path.isfile(full) or os.path.getsize(full) == 0:
+                raise AssertionError(
+                    f"target {name!r}: export() returned {os.fspath(f)!r}, which is not a "
+                    "written, non-empty file"
+                )
+            if os.path.commonpath([root, full]) != root:
+                raise AssertionError(
+                    f"target {name!r}: export() wrote {os.fspath(f)!r} outside the folder it "
+                    f"was given ({tmp})"
+                )
 
 
 def _dataset(dataset: Any) -> tuple[Dataset, str]:

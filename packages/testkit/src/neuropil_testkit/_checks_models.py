@@ -7,7 +7,16 @@ naming the component, the property violated and the fix.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import inspect
+import random
 import re
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
 import numpy as np
@@ -16,18 +25,28 @@ from neuropil import LearningRule, NeuronModel, Option, Param, StateVar
 from neuropil.reference import NumpyOps
 from neuropil_testkit import _harness as h
 from neuropil_testkit._components import Definition, load_definition
-from neuropil_testkit._ops import TracingError, TracingOps, trace
+from neuropil_testkit._ops import (
+    TracedArray,
+    TracingError,
+    TracingOps,
+    _NoAttributeError,
+    concrete,
+    trace,
+)
 
 __all__ = [
     "check_dtype_preserved",
     "check_heterogeneous_params",
     "check_runs_on_reference",
     "check_schema_is_valid",
+    "check_spikes_use_ops_spike",
     "check_step_is_pure",
     "check_step_is_traceable",
 ]
 
 _NAME_RE = re.compile(r"[a-z0-9_]+")
+# The seed of the other inputs (B) in the A, B, A calls of check_step_is_pure.
+_OTHER_SEED = 101
 
 
 def _resolve(component: str | Definition, kind: str | None) -> tuple[Definition, str, str]:
@@ -123,36 +142,243 @@ def _check_result(
             )
 
 
+class _HostRandomnessError(Exception):
+    """A step called a ``numpy.random`` / ``random`` function (see :func:`_no_host_randomness`)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+# Set while ops.normal / ops.uniform run: they draw from the key with numpy.random themselves.
+_KEYED_DRAW = [False]
+
+
+def _random_functions() -> list[tuple[ModuleType, str]]:
+    out: list[tuple[ModuleType, str]] = []
+    for module in (np.random, random):
+        names = getattr(module, "__all__", None) or dir(module)
+        for name in names:
+            attr = getattr(module, name, None)
+            if not name.startswith("_") and callable(attr) and not isinstance(attr, ModuleType):
+                out.append((module, name))
+    return out
+
+
+def _guarded(module: ModuleType, name: str, original: Any) -> Any:
+    label = f"{module.__name__}.{name}"
+
+    def guard(*args: Any, **kwargs: Any) -> Any:
+        if _KEYED_DRAW[0]:
+            return original(*args, **kwargs)
+        raise _HostRandomnessError(label)
+
+    return guard
+
+
+@contextmanager
+def _no_host_randomness() -> Iterator[None]:
+    """While active, every public function and class of ``numpy.random`` and ``random`` raises
+    :class:`_HostRandomnessError` (except inside ``ops.normal`` / ``ops.uniform``)."""
+    saved = [(m, n, getattr(m, n)) for m, n in _random_functions()]
+    try:
+        for module, name, original in saved:
+            setattr(module, name, _guarded(module, name, original))
+        yield
+    finally:
+        for module, name, original in saved:
+            setattr(module, name, original)
+
+
+class _KeyedOps(NumpyOps):
+    """The reference ops, whose keyed draws may use ``numpy.random`` while it is guarded."""
+
+    def normal(self, key: Any, shape: tuple[int, ...]) -> Any:
+        """Standard normal samples from ``key``."""
+        _KEYED_DRAW[0] = True
+        try:
+            return super().normal(key, shape)
+        finally:
+            _KEYED_DRAW[0] = False
+
+    def uniform(self, key: Any, shape: tuple[int, ...]) -> Any:
+        """Uniform samples in ``[0, 1)`` from ``key``."""
+        _KEYED_DRAW[0] = True
+        try:
+            return super().uniform(key, shape)
+        finally:
+            _KEYED_DRAW[0] = False
+
+
+def _fingerprint(x: object, depth: int = 0) -> object:
+    """A comparable summary of ``x``'s contents: it changes when ``x`` is mutated."""
+    if x is None or isinstance(x, bool | int | str | bytes):
+        return x
+    if isinstance(x, float | complex | np.generic):
+        return repr(x)
+    if isinstance(x, np.ndarray):
+        digest = hashlib.blake2b(np.ascontiguousarray(x).tobytes()).hexdigest()
+        return ("array", x.shape, x.dtype.str, digest)
+    if depth >= _FINGERPRINT_DEPTH or isinstance(x, ModuleType | type) or callable(x):
+        return ("object", type(x).__qualname__, id(x))
+    if isinstance(x, list | tuple | deque):
+        return (type(x).__name__, tuple(_fingerprint(i, depth + 1) for i in x))
+    if isinstance(x, dict):
+        return (
+            "dict",
+            tuple((_fingerprint(k, depth + 1), _fingerprint(v, depth + 1)) for k, v in x.items()),
+        )
+    if isinstance(x, set | frozenset):
+        return ("set", len(x), tuple(sorted(repr(_fingerprint(i, depth + 1)) for i in x)))
+    if isinstance(x, bytearray):
+        return ("bytearray", bytes(x))
+    attrs = getattr(x, "__dict__", None)
+    if isinstance(attrs, dict):
+        return (type(x).__qualname__, id(x), _fingerprint(attrs, depth + 1))
+    return ("object", type(x).__qualname__, id(x))
+
+
+_FINGERPRINT_DEPTH = 4
+_FOLLOW_DEPTH = 4
+
+
+def _code_names(code: CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            names |= _code_names(const)
+    return names
+
+
+def _reachable_state(step: object) -> dict[str, object]:
+    """What a step can keep state in besides its arguments, by a readable name.
+
+    The globals its code names, its default arguments and closure variables, and the same for
+    the functions it calls that live in the step's own package.
+    """
+    found: dict[str, object] = {}
+    seen: set[int] = set()
+    package = (getattr(step, "__module__", None) or "").split(".")[0]
+
+    def follow(fn: object, depth: int) -> None:
+        if id(fn) in seen or depth > _FOLLOW_DEPTH:
+            return
+        seen.add(id(fn))
+        if isinstance(fn, functools.partial):
+            found[f"the arguments bound by functools.partial({fn.func!r})"] = (
+                fn.args,
+                fn.keywords,
+            )
+            follow(fn.func, depth + 1)
+            return
+        if inspect.ismethod(fn):
+            found[f"the object of method {fn.__qualname__}"] = fn.__self__
+            follow(fn.__func__, depth + 1)
+            return
+        if not isinstance(fn, FunctionType):
+            call = inspect.getattr_static(type(fn), "__call__", None)
+            if isinstance(call, FunctionType):
+                found[f"the {type(fn).__qualname__} object called as step"] = fn
+                follow(call, depth + 1)
+            return
+        if depth > 0 and (fn.__module__ or "").split(".")[0] != package:
+            return
+        code, where = fn.__code__, fn.__qualname__
+        positional = code.co_varnames[: code.co_argcount]
+        for name, value in zip(positional[::-1], (fn.__defaults__ or ())[::-1], strict=False):
+            found[f"default argument {name!r} of {where}"] = value
+        for name, value in (fn.__kwdefaults__ or {}).items():
+            found[f"default argument {name!r} of {where}"] = value
+        for name, cell in zip(code.co_freevars, fn.__closure__ or (), strict=True):
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                continue
+            found[f"closure variable {name!r} of {where}"] = value
+            follow(value, depth + 1)
+        for name in sorted(_code_names(code)):
+            if name not in fn.__globals__:
+                continue
+            value = fn.__globals__[name]
+            if isinstance(value, FunctionType | functools.partial):
+                follow(value, depth + 1)
+            elif not isinstance(value, ModuleType | type):
+                found[f"global {name!r} of module {fn.__module__}"] = value
+
+    follow(step, 0)
+    return found
+
+
+def _hidden_state_changes(step: object, before: dict[str, object]) -> list[str]:
+    after = {k: _fingerprint(v) for k, v in _reachable_state(step).items()}
+    return sorted(k for k, v in after.items() if k in before and before[k] != v)
+
+
+def _frozen(trial: h.Trial) -> h.Trial:
+    frozen = trial.copy()
+    for arr in frozen.all_arrays().values():
+        arr.setflags(write=False)
+    return frozen
+
+
+def _other_inputs(model: Definition, trial: h.Trial) -> h.Trial:
+    """``trial`` with every parameter at another valid value (the B of an A, B, A sequence)."""
+    params = dict(trial.params)
+    for name, param in model.params.items():
+        alt = h.alternative_value(param)
+        if alt is not None:
+            params[name] = alt
+    return replace(trial, params=params)
+
+
+def _pure_call(
+    what: str, model: Definition, ops: NumpyOps, trial: h.Trial
+) -> tuple[dict[str, Any], Any]:
+    """Call the step on read-only inputs with host randomness refused."""
+    try:
+        with _no_host_randomness():
+            return h.call_step(model, ops, trial, frozen=True)
+    except _HostRandomnessError as exc:
+        raise AssertionError(
+            f"{what} draws randomness from {exc.name} in step ({trial.label}): draw randomness "
+            "with ops.normal(ctx.key, shape) or ops.uniform(ctx.key, shape), so that runs are "
+            "reproducible and every backend draws the same numbers"
+        ) from exc
+    except ValueError as exc:
+        if "read-only" not in str(exc):
+            raise
+        raise AssertionError(
+            f"{what} mutates its input arrays in step ({trial.label}): {exc}. A step must "
+            "return new arrays (v = v + x), never write into its arguments (v += x)"
+        ) from exc
+    except TypeError as exc:
+        if "mappingproxy" not in str(exc):
+            raise
+        raise AssertionError(
+            f"{what} mutates its input mappings in step ({trial.label}): {exc}. Build and "
+            "return a new dict instead"
+        ) from exc
+
+
 def check_step_is_pure(component: str | Definition, *, kind: str | None = None) -> None:
     """``step`` is a pure function.
 
-    Run with read-only input arrays and read-only mappings, once per option choice: it must not
-    write to them, must return the same outputs for the same inputs, and must return exactly
-    the schema's state variables in their shapes.
+    Once per option choice, the step runs on read-only input arrays and read-only mappings as
+    A, then B (other inputs and other parameter values), then A again. It must not write to its
+    inputs; it must return exactly the schema's state variables in their shapes; both calls
+    on A must give the same result (a step that remembers earlier calls does not); no global,
+    default argument or closure variable the step can reach (followed through the functions it
+    calls in its own package) may change; and every function of ``numpy.random`` and
+    ``random`` raises while it runs: randomness comes only from ``ctx.key`` through
+    ``ops.normal`` / ``ops.uniform``.
     """
     model, kind, what = _resolve(component, kind)
-    ops = NumpyOps("float64")
-    for trial in h.trials(model):
-        frozen = trial.copy()
-        for arr in frozen.all_arrays().values():
-            arr.setflags(write=False)
+    ops = _KeyedOps("float64")
+    state_before = {k: _fingerprint(v) for k, v in _reachable_state(model.step).items()}
+    for trial, other in zip(h.trials(model), h.trials(model, seed=_OTHER_SEED), strict=True):
+        frozen = _frozen(trial)
         before = {k: v.copy() for k, v in frozen.all_arrays().items()}
-        try:
-            first = h.call_step(model, ops, frozen, frozen=True)
-        except ValueError as exc:
-            if "read-only" not in str(exc):
-                raise
-            raise AssertionError(
-                f"{what} mutates its input arrays in step ({trial.label}): {exc}. A step must "
-                "return new arrays (v = v + x), never write into its arguments (v += x)"
-            ) from exc
-        except TypeError as exc:
-            if "mappingproxy" not in str(exc):
-                raise
-            raise AssertionError(
-                f"{what} mutates its input mappings in step ({trial.label}): {exc}. Build and "
-                "return a new dict instead"
-            ) from exc
+        first = _pure_call(what, model, ops, frozen)
         for key, arr in frozen.all_arrays().items():
             if not _same(arr, before[key]):
                 raise AssertionError(
@@ -160,37 +386,60 @@ def check_step_is_pure(component: str | Definition, *, kind: str | None = None) 
                     "return new arrays and leave its arguments untouched"
                 )
         _check_result(what, model, trial, *first)
-        second = h.call_step(model, ops, frozen, frozen=True)
-        for key in first[0]:
-            if not _same(first[0][key], second[0][key]):
-                raise AssertionError(
-                    f"{what} is not deterministic: two calls of step on the same inputs gave "
-                    f"different state {key!r} ({trial.label}); keep no hidden state and draw "
-                    "randomness only from ctx.key"
-                )
-        if not _same(first[1], second[1]):
+        try:
+            _pure_call(what, model, ops, _frozen(_other_inputs(model, other)))
+        except AssertionError:
+            raise
+        except Exception:
+            # Each alternative value is within its bounds, but together they may not be a
+            # valid combination for this model: then B keeps A's parameters.
+            _pure_call(what, model, ops, _frozen(other))
+        again = _pure_call(what, model, ops, frozen)
+        changed = _hidden_state_changes(model.step, state_before)
+        if changed:
             raise AssertionError(
-                f"{what} is not deterministic: two calls of step on the same inputs gave "
-                f"different outputs ({trial.label}); keep no hidden state and draw randomness "
-                "only from ctx.key"
+                f"{what} keeps hidden state: {', '.join(changed)} changed while step ran "
+                f"({trial.label}). A step must be a function of its arguments only: no "
+                "module-level caches or counters, no mutable default arguments; compute "
+                "values like exp(-dt / tau) inside the step and carry what must persist in "
+                "the model's state"
             )
+        for key in [*sorted(first[0]), "output"]:
+            a = first[1] if key == "output" else first[0][key]
+            b = again[1] if key == "output" else again[0][key]
+            if not _same(a, b):
+                where = "outputs" if key == "output" else f"state {key!r}"
+                raise AssertionError(
+                    f"{what} is not deterministic: step gave different {where} for the same "
+                    f"inputs when called again after a call on other inputs ({trial.label}); "
+                    "keep no hidden state and draw randomness only from ctx.key"
+                )
 
 
 def check_step_is_traceable(component: str | Definition, *, kind: str | None = None) -> None:
     """``step`` can be traced by a compiler (``jax.jit``, ``torch.compile``).
 
-    Runs the step with ops whose arrays refuse truth tests, ``float()``, ``int()``, ``.item()``
-    and ``.tolist()`` (including per-neuron parameters), once per option choice.
+    Runs the step with :class:`~neuropil_testkit.TracingOps`, once per option choice, with
+    scalar and with per-neuron parameters (traced too). Its arrays are opaque, as a tracer's
+    are: truth tests, ``float()`` / ``int()``, ``.item()``, ``.tolist()``, ``np.asarray``,
+    numpy functions and ufuncs (``np.exp``, ``np.where``, ``np.stack``), numpy arrays mixed into
+    the arithmetic, boolean-mask indexing and iteration all fail with the fix named.
     """
     model, kind, what = _resolve(component, kind)
     ops = TracingOps("float64")
     for trial in h.trials(model):
         hetero = _heterogeneous(model, trial) if kind != "rule" else trial
         for t in (trial, hetero):
-            try:
-                h.call_step(model, ops, t.copy(), trace)
-            except TracingError as exc:
-                raise AssertionError(f"{what} is not traceable ({t.label}): {exc}") from exc
+            _traced_call(what, model, ops, t)
+
+
+def _traced_call(
+    what: str, model: Definition, ops: TracingOps, trial: h.Trial
+) -> tuple[dict[str, Any], Any]:
+    try:
+        return h.call_step(model, ops, trial.copy(), trace)
+    except (TracingError, _NoAttributeError) as exc:
+        raise AssertionError(f"{what} is not traceable ({trial.label}): {exc}") from exc
 
 
 def check_dtype_preserved(component: str | Definition, *, kind: str | None = None) -> None:
@@ -313,3 +562,105 @@ def check_runs_on_reference(component: str | Definition, *, kind: str | None = N
                 f"{what} left the weights unchanged over 60 steps of Poisson pre and post "
                 "activity; check that step returns the updated weights"
             )
+
+
+def _with_param(trial: h.Trial, name: str, value: float | np.ndarray[Any, Any]) -> h.Trial:
+    return replace(trial.copy(), params={**trial.params, name: value})
+
+
+def _unreachable_threshold(param: Param) -> float | None:
+    """A threshold value far above any potential the standard trials produce, within bounds."""
+    default = float(param.default)
+    for candidate in (param.high, default + 1e3 * max(1.0, abs(default))):
+        if candidate is not None and param.contains(float(candidate)):
+            return float(candidate)
+    return None
+
+
+def _check_strict_threshold(what: str, model: NeuronModel, trial: h.Trial) -> None:
+    """With ``v_th`` set to the very ``v`` the step computes, no spike (neuron by neuron).
+
+    The ``v`` a step computes is read from a run whose threshold no neuron reaches. Setting
+    ``v_th`` to it and a little above it must give the same (no) spike: a model whose output
+    flips between the two fires at ``v == v_th``.
+    """
+    v_th = model.params.get("v_th")
+    if "v" not in model.state or v_th is None or not v_th.per_neuron:
+        return
+    high = _unreachable_threshold(v_th)
+    if high is None:
+        return
+    ops = NumpyOps("float64")
+    quiet_state, quiet_out = h.call_step(model, ops, _with_param(trial, "v_th", high))
+    if np.any(np.asarray(quiet_out) != 0):
+        # Spikes with the threshold out of reach: this model's spikes do not come from v alone.
+        return
+    v1 = np.asarray(quiet_state["v"], dtype=np.float64)
+    for b in range(v1.shape[0]):
+        at = v1[b].copy()
+        above = at + 1e-6 * np.maximum(1.0, np.abs(at))
+        out_at = np.asarray(h.call_step(model, ops, _with_param(trial, "v_th", at))[1])
+        out_above = np.asarray(h.call_step(model, ops, _with_param(trial, "v_th", above))[1])
+        flips = (out_at[b] != 0) & (out_above[b] == 0)
+        if flips.any():
+            n = int(np.flatnonzero(flips)[0])
+            raise AssertionError(
+                f"{what} spikes when v equals v_th exactly ({trial.label}; batch entry {b}, "
+                f"neuron {n}: v = v_th = {at[n]!r}, and no spike with v_th 1e-6 higher). The "
+                "threshold is strict, a spike only where v > v_th: "
+                "s = ops.spike(v - v_th, ctx.surrogate)"
+            )
+
+
+def check_spikes_use_ops_spike(component: str | Definition, *, kind: str | None = None) -> None:
+    """A spiking neuron model emits ``ops.spike``'s result, with its strict threshold.
+
+    Under :class:`~neuropil_testkit.TracingOps`, once per option choice, the output must be a
+    result of ``ops.spike(x, ctx.surrogate)`` or be made from such results only by masking
+    (``ops.where(cond, s, 0)``, ``ops.where(cond, 0, s)``, ``ops.where(cond, s1, s2)``,
+    ``s * mask``, ``ops.maximum`` / ``ops.minimum`` of spikes, ``ops.asarray``, ``ops.clip``):
+    only then does every backend apply the population's surrogate gradient and the same strict
+    ``x > 0``. A threshold written with comparisons (``ops.where(v >= v_th, 1, 0)``),
+    ``1 - ops.spike(...)`` or ``ops.stop_gradient`` fails. Its values must be 0 or 1 (checked
+    with the input current scaled up by powers of 10 until some neuron fires).
+
+    For a model with a state ``v`` and a per-neuron parameter ``v_th`` (neuropil's naming), the
+    threshold must be strict: with ``v_th`` set, neuron by neuron, to the ``v`` the step computes
+    (read from a run whose threshold no neuron reaches), the output must be no different from
+    the one with ``v_th`` 1e-6 higher.
+    """
+    model, kind, what = _resolve(component, kind)
+    if not isinstance(model, NeuronModel) or not model.spiking:
+        raise AssertionError(
+            f"{what}: check_spikes_use_ops_spike applies to spiking neuron models (output "
+            "'spikes') only"
+        )
+    ops = TracingOps("float64")
+    for trial in h.trials(model):
+        _, out = _traced_call(what, model, ops, trial)
+        if not (isinstance(out, TracedArray) and out.is_spike):
+            got = (
+                "an array computed from other values"
+                if isinstance(out, TracedArray)
+                else f"a {type(out).__name__}"
+            )
+            raise AssertionError(
+                f"{what} does not emit the result of ops.spike ({trial.label}): its output is "
+                f"{got}. Return s = ops.spike(v - v_th, ctx.surrogate), masked at most with "
+                "ops.where(cond, s, 0) or s * mask: a threshold written with comparisons "
+                "(ops.where(v >= v_th, 1, 0)), 1 - ops.spike(...) or ops.stop_gradient has no "
+                "surrogate gradient and not the strict v > v_th of every backend"
+            )
+        values = np.asarray(concrete(out))
+        gain = 1.0
+        while not values.any() and gain < 1e6:
+            # No neuron fired at this input's scale: drive harder, so that spikes show.
+            gain *= 10.0
+            strong = replace(trial, arrays={"current": trial.arrays["current"] * gain})
+            values = np.asarray(concrete(_traced_call(what, model, ops, strong)[1]))
+        if not np.all((values == 0) | (values == 1)):
+            raise AssertionError(
+                f"{what} emits values other than 0 and 1 ({trial.label}): spikes are 0.0 or "
+                "1.0; scale them in the weights of the projections, not in the neuron"
+            )
+        _check_strict_threshold(what, model, trial)

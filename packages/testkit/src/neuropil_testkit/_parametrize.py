@@ -21,6 +21,7 @@ _MODEL_CHECKS: tuple[Callable[..., None], ...] = (
     cm.check_schema_is_valid,
     cm.check_step_is_pure,
     cm.check_step_is_traceable,
+    cm.check_spikes_use_ops_spike,
     cm.check_dtype_preserved,
     cm.check_heterogeneous_params,
     cm.check_runs_on_reference,
@@ -29,10 +30,16 @@ _ENGINE_CHECKS: dict[str, tuple[Callable[..., None], ...]] = {
     "backend": (
         cb.check_matches_reference,
         cb.check_gradients_finite_nonzero,
+        cb.check_gradients_match_reference,
         cb.check_parameters_round_trip,
         cb.check_deterministic_with_seed,
     ),
-    "target": (cd.check_target_reports_issues, cd.check_emulation_deterministic),
+    "target": (
+        cd.check_target_reports_issues,
+        cd.check_emulation_deterministic,
+        cd.check_emulation_matches_reference,
+        cd.check_export_writes_files,
+    ),
     "dataset": (cd.check_dataset_info, cd.check_samples_match_info, cd.check_split_deterministic),
     "encoder": (cd.check_encoder_shape_and_determinism,),
 }
@@ -65,6 +72,8 @@ class Check:
 
 def _model_checks(kind: str, component: Any) -> list[Check]:
     chosen = list(_MODEL_CHECKS)
+    if kind != "neuron":
+        chosen.remove(cm.check_spikes_use_ops_spike)
     try:
         model = get_registry().load(kind, component) if isinstance(component, str) else component
     except Exception:
@@ -78,6 +87,8 @@ def _model_checks(kind: str, component: Any) -> list[Check]:
         ):
             # Nothing heterogeneous to check: the model has no per-neuron parameter.
             chosen.remove(cm.check_heterogeneous_params)
+        if isinstance(model, NeuronModel) and not model.spiking:
+            chosen.remove(cm.check_spikes_use_ops_spike)
         if kind == "neuron" and not isinstance(model, NeuronModel):
             chosen = [cm.check_schema_is_valid]
     return [Check(f, component, kind=kind) for f in chosen]
