@@ -19,6 +19,7 @@ import neuropil
 from neuropil import Component, Network, Registry, hookimpl, use_registry
 from neuropil._builtins import __name__ as builtins_module
 from neuropil._experiment import check_experiment, run_experiment, spike_statistics
+from neuropil._training import TrainingConfig
 from neuropil.errors import ExperimentError
 from neuropil.protocols import AnalysisResult, DatasetInfo, HardwareIssue, SimulationResult
 from neuropil.reference import NumpyBackend
@@ -358,15 +359,16 @@ class Trainer(NumpyBackend):
         self,
         network: Network,
         dataset: Any,
-        config: Mapping[str, Any],
+        config: TrainingConfig,
         *,
         run_dir: str | None = None,
     ) -> dict[str, Any]:
+        assert isinstance(config, TrainingConfig)  # the parsed config, never the raw table
         sim = NumpyBackend().compile(network)
         params = sim.get_parameters()
-        params["in->pop.weights"] = params["in->pop.weights"] * 0 + float(config["weight"])
+        params["in->pop.weights"] = params["in->pop.weights"] * 0 + config.lr
         return {
-            "epochs": config["epochs"],
+            "epochs": config.epochs,
             "loss": 0.25,
             "samples": len(dataset.split("train")),
             "parameters": params,
@@ -561,7 +563,7 @@ def test_a_dataset_with_another_dt_is_refused(tmp_path: Path) -> None:
 def test_training_is_delegated_to_a_trainable_backend(tmp_path: Path) -> None:
     exp = small(
         tmp_path,
-        '[dataset]\nname = "toy"\n[training]\nepochs = 2\nweight = 5.0',
+        '[dataset]\nname = "toy"\n[training]\nepochs = 2\nlr = 5.0',
         head='backend = "trainer"',
     )
     run = run_experiment(exp, out_dir=tmp_path / "o", quiet=True)
@@ -569,10 +571,31 @@ def test_training_is_delegated_to_a_trainable_backend(tmp_path: Path) -> None:
     assert metrics["training"] == {"epochs": 2, "loss": 0.25, "samples": 6}
     with np.load(run / "parameters.npz") as params:
         assert np.all(params["in->pop.weights"] == 5.0)
-    assert tomllib.loads((run / "experiment.toml").read_text())["training"] == {
-        "epochs": 2,
-        "weight": 5.0,
-    }
+    written = tomllib.loads((run / "experiment.toml").read_text())["training"]
+    assert written == TrainingConfig(epochs=2, lr=5.0).to_dict()  # every default filled in
+
+
+@pytest.mark.usefixtures("plugins")
+def test_training_mistakes_are_found_by_check(tmp_path: Path) -> None:
+    exp = small(
+        tmp_path,
+        '[dataset]\nname = "toy"\n[training]\nepochs = 0\nreadout = "popp"\nlos = "ce_count"',
+        head='backend = "trainer"',
+    )
+    problems = check_experiment(exp)
+    assert "[training] epochs must be >= 1, got 0" in problems
+    assert any("unknown key 'los'; did you mean 'loss'?" in p for p in problems)
+    readout = small(
+        tmp_path,
+        '[dataset]\nname = "toy"\n[training]\nreadout = "popp"',
+        head='backend = "trainer"',
+    )
+    assert check_experiment(readout) == [
+        "[training] readout 'popp' is not a population of the network; did you mean 'pop'? "
+        "(populations: pop)"
+    ]
+    numpy_exp = small(tmp_path, '[dataset]\nname = "toy"\n[training]\nepochs = 2')
+    assert any("backend 'numpy' cannot train" in p for p in check_experiment(numpy_exp))
 
 
 @pytest.mark.usefixtures("plugins")
@@ -584,7 +607,8 @@ def test_training_on_a_backend_that_cannot_train(tmp_path: Path) -> None:
         "can: trainer; set \\[experiment\\] backend to one of them",
     ):
         run_experiment(exp, out_dir=tmp_path / "o", quiet=True)
-    assert list((tmp_path / "o").iterdir()) == []
+    # refused while checking, before any folder is made
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.usefixtures("plugins")
@@ -688,7 +712,7 @@ def test_two_runs_racing_for_one_folder_both_survive(
     frozen = datetime.datetime(2024, 5, 1, 12, 0, 0)
     monkeypatch.setattr(experiment, "_now", lambda: frozen)
     exp = small(tmp_path, "[stimulus]\nsteps = 3")
-    real_publish = experiment.publish_dir
+    real_publish = experiment.publish_dir  # type: ignore[attr-defined]
     nested: list[Path] = []
     started: list[bool] = []
 
@@ -725,7 +749,9 @@ steps = 20
     run = run_experiment(exp, out_dir=tmp_path / "runs", quiet=True)
     stats = json.loads((run / "metrics.json").read_text())["populations"]["o"]
     assert set(stats) == {"model", "output", "neurons", "mean", "std"}
-    assert stats["output"] == "v" and stats["neurons"] == 2 and stats["mean"] > 0
+    assert stats["output"] == "v"
+    assert stats["neurons"] == 2
+    assert stats["mean"] > 0
     assert "| o | li | 2 | - | - | v " in (run / "report.md").read_text()
 
 

@@ -278,7 +278,11 @@ def test_random_connectivity_is_drawn_once_for_validation_and_resolution(
     a, b = resolve(net), resolve(net)
     assert len(calls) == 1
     pa, pb = a.projections[0], b.projections[0]
-    assert pa.pre_idx is not None and pb.pre_idx is not None
-    assert pa.pre_idx.flags.writeable and pa.pre_idx is not pb.pre_idx
+    assert pa.pre_idx is not None
+    assert pb.pre_idx is not None
+    assert pa.pre_idx.flags.writeable
+    assert pa.pre_idx is not pb.pre_idx
     pa.pre_idx[:] = 0  # a backend may mutate its copy without touching the next one
-    assert not np.array_equal(resolve(net).projections[0].pre_idx, pa.pre_idx)
+    fresh = resolve(net).projections[0].pre_idx
+    assert fresh is not None
+    assert not np.array_equal(fresh, pa.pre_idx)

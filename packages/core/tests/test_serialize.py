@@ -509,7 +509,7 @@ def test_what_has_no_file_form(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["n.json"]  # no temporary files left
 
 
-# -- modes, damaged sidecars, pairs, unreadable files -----------------------------------------------
+# -- modes, damaged sidecars, pairs, unreadable files ----------------------------------------
 
 
 def _big() -> Network:

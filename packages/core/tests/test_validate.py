@@ -613,7 +613,7 @@ def test_stdp_bounds_must_be_ordered_and_on_the_sign_side() -> None:
         "projections[0].plasticity.params",
         "stdp needs w_min <= w_max, got w_min=2 and w_max=1; swap them",
     )
-    place, message = _one(_plastic(sign="excitatory", w_min=-1.0, w_max=1.0))
+    _, message = _one(_plastic(sign="excitatory", w_min=-1.0, w_max=1.0))
     assert "reaches below 0 on an excitatory projection; set w_min=0" in message
 
 

@@ -13,7 +13,7 @@ An experiment file is TOML. Every section is optional; components are chosen by 
     [dataset]               # name (registry kind "dataset"), split = "test", limit = 32,
                             # input (default: the network's only input), encoder (registry
                             # kind "encoder", for static samples), steps = 100 (encoder only)
-    [training]              # the backend's own table, passed to its ``train``
+    [training]              # TrainingConfig: the same on every training backend
     [deployment]            # target (registry kind "target"), export = false, emulate = false
     [[analysis]]            # name (registry kind "analysis") and the analysis's own keys
 
@@ -65,6 +65,7 @@ from neuropil._registry import Registry, get_registry
 from neuropil._serialize import find_null, json_data, network_to_dict
 from neuropil._stimulus import STIMULUS_KINDS, make_stimulus
 from neuropil._suggest import did_you_mean
+from neuropil._training import TrainingConfig, parse_training
 from neuropil.errors import (
     ExperimentError,
     NetworkValidationError,
@@ -90,7 +91,7 @@ SECTIONS: dict[str, tuple[str, ...] | None] = {
     "network": None,
     "stimulus": ("kind", "steps", "duration", "batch", "rate_hz", "value", "seed"),
     "dataset": ("name", "split", "limit", "input", "encoder", "steps"),
-    "training": None,
+    "training": tuple(TrainingConfig.__dataclass_fields__),
     "deployment": ("target", "export", "emulate"),
     "analysis": None,
 }
@@ -114,7 +115,7 @@ class _Spec:
     network_inline: dict[str, Any] | None
     stimulus: dict[str, Any] | None
     dataset: dict[str, Any] | None
-    training: dict[str, Any] | None
+    training: TrainingConfig | None
     deployment: dict[str, Any] | None
     analyses: list[dict[str, Any]] = field(default_factory=list)
 
@@ -283,7 +284,9 @@ def _parse(
     else:
         spec.stimulus = _parse_stimulus(tables["stimulus"], problems, seed)
     if "training" in raw:
-        spec.training = dict(tables["training"])
+        spec.training, training_problems = parse_training(tables["training"])
+        for message in training_problems:
+            problems.add("training", message)
         if spec.dataset is None:
             problems.add("training", "training needs a [dataset] to train on")
     if "deployment" in raw:
@@ -428,6 +431,25 @@ def _check_names(spec: _Spec, registry: Registry, problems: _Problems) -> None:
                 problems.add(section, str(exc))
 
 
+def _check_trainable(backend: str, registry: Registry, problems: _Problems) -> None:
+    try:
+        engine = registry.load("backend", backend)
+    except NeuropilError as exc:
+        problems.add("experiment", str(exc))
+        return
+    if not callable(getattr(engine, "train", None)):
+        problems.add("training", _cannot_train(backend, registry))
+
+
+def _cannot_train(backend: str, registry: Registry) -> str:
+    can = _trainable_backends(registry)
+    return (
+        f"backend {backend!r} cannot train; backends that can: "
+        + (", ".join(can) if can else "none installed (pip install neuropil-torch or neuropil-jax)")
+        + "; set [experiment] backend to one of them"
+    )
+
+
 def _collect(
     path: str | os.PathLike[str], *, backend: str | None = None, out_dir: str | None = None
 ) -> tuple[_Spec, Network | None, list[str]]:
@@ -457,7 +479,12 @@ def _collect(
             network = None
     if network is not None:
         _check_inputs(spec, network, problems)
+        if spec.training is not None:
+            for message in spec.training.check_against([p.name for p in network.populations]):
+                problems.add("training", message)
     _check_names(spec, registry, problems)
+    if spec.training is not None and spec.backend in registry.names("backend"):
+        _check_trainable(spec.backend, registry, problems)
     return spec, network, problems.items
 
 
@@ -850,17 +877,7 @@ def run_experiment(
         trained: Mapping[str, Any] | None = None
         if spec.training is not None:
             if not isinstance(engine, TrainableBackend):
-                can = _trainable_backends(registry)
-                raise ExperimentError(
-                    f"backend {spec.backend!r} cannot train; backends that can: "
-                    + (
-                        ", ".join(can)
-                        if can
-                        else "none installed (pip install neuropil-torch or neuropil-jax)"
-                    )
-                    + "; set [experiment] backend to one of them",
-                    section="training",
-                )
+                raise ExperimentError(_cannot_train(spec.backend, registry), section="training")
             with _stage(stages, "train", f"{spec.backend}"):
                 train_metrics = dict(
                     engine.train(network, dataset, spec.training, run_dir=str(tmp))
@@ -988,7 +1005,7 @@ def _resolved(spec: _Spec, network_file: str) -> dict[str, Any]:
             if not (k == "steps" and spec.dataset["encoder"] is None)
         }
     if spec.training is not None:
-        data["training"] = spec.training
+        data["training"] = spec.training.to_dict()
     if spec.deployment is not None:
         data["deployment"] = spec.deployment
     if spec.analyses:

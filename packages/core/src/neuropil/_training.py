@@ -34,15 +34,22 @@ as JSON). Resuming from a checkpoint gives the same result as an uninterrupted r
 
 from __future__ import annotations
 
-import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from neuropil._suggest import did_you_mean
 from neuropil.errors import ExperimentError
 
-__all__ = ["LOSSES", "OPTIMIZERS", "SCHEDULES", "RateTarget", "TrainingConfig"]
+__all__ = [
+    "LOSSES",
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "RateTarget",
+    "TrainingConfig",
+    "parse_training",
+]
 
 LOSSES: tuple[str, ...] = ("ce_count", "ce_max_membrane", "ce_mean_membrane", "mse_rate")
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "sgd", "rmsprop")
@@ -126,101 +133,33 @@ class TrainingConfig:
         Raises:
             ExperimentError: listing every problem, each with the key and the fix.
         """
-        problems: list[str] = []
-        known = set(cls.__dataclass_fields__)
-        for key in table:
-            if key not in known:
-                problems.append(
-                    f"unknown key {key!r}{did_you_mean(key, sorted(known))}; "
-                    f"allowed: {', '.join(sorted(known))}"
-                )
-        values: dict[str, Any] = {}
-
-        def choice(key: str, choices: tuple[str, ...]) -> None:
-            if key in table:
-                value = table[key]
-                if value not in choices:
-                    problems.append(
-                        f"{key} = {value!r} is not one of {', '.join(choices)}"
-                        f"{did_you_mean(str(value), list(choices))}"
-                    )
-                else:
-                    values[key] = value
-
-        def number(
-            key: str, *, low: float, integer: bool, inclusive: bool = True, optional: bool = False
-        ) -> None:
-            if key not in table:
-                return
-            value = table[key]
-            if optional and value in ("none", "off"):
-                values[key] = None
-                return
-            ok_type = isinstance(value, int) if integer else isinstance(value, int | float)
-            if isinstance(value, bool) or not ok_type or not math.isfinite(float(value)):
-                kind = "a whole number" if integer else "a number"
-                problems.append(f"{key} must be {kind}, got {value!r}")
-                return
-            if value < low or (value == low and not inclusive):
-                side = ">=" if inclusive else ">"
-                problems.append(f"{key} must be {side} {low:g}, got {value!r}")
-                return
-            values[key] = value
-
-        choice("loss", LOSSES)
-        choice("optimizer", OPTIMIZERS)
-        choice("schedule", SCHEDULES)
-        number("epochs", low=1, integer=True)
-        number("batch_size", low=1, integer=True)
-        number("lr", low=0.0, integer=False, inclusive=False)
-        number("grad_clip", low=0.0, integer=False, inclusive=False, optional=True)
-        number("tbptt", low=1, integer=True, optional=True)
-        number("weight_decay", low=0.0, integer=False)
-        number("rate_on", low=0.0, integer=False, inclusive=False)
-        number("rate_off", low=0.0, integer=False)
-        number("checkpoint_every", low=0, integer=True)
-        for key in ("readout", "train_split", "eval_split", "resume"):
-            if key in table:
-                if not isinstance(table[key], str) or not table[key]:
-                    problems.append(f"{key} must be a non-empty string, got {table[key]!r}")
-                else:
-                    values[key] = table[key]
-        optimizer = values.get("optimizer", cls.optimizer)
-        schedule = values.get("schedule", cls.schedule)
-        for key, allowed in (
-            ("optimizer_params", _OPTIMIZER_PARAMS.get(optimizer, ())),
-            ("schedule_params", _SCHEDULE_PARAMS.get(schedule, ())),
-        ):
-            if key not in table:
-                continue
-            sub = table[key]
-            if not isinstance(sub, Mapping):
-                problems.append(f"{key} must be a table, got {sub!r}")
-                continue
-            parsed: dict[str, float] = {}
-            for name, value in sub.items():
-                owner = optimizer if key == "optimizer_params" else schedule
-                if name not in allowed:
-                    problems.append(
-                        f"{key}.{name}: {owner!r} has no setting {name!r}"
-                        f"{did_you_mean(name, list(allowed))}; it has: "
-                        f"{', '.join(allowed) or 'none'}"
-                    )
-                elif isinstance(value, bool) or not isinstance(value, int | float):
-                    problems.append(f"{key}.{name} must be a number, got {value!r}")
-                else:
-                    parsed[name] = float(value)
-            values[key] = parsed
-        if "rate_targets" in table:
-            values["rate_targets"] = _rate_targets(table["rate_targets"], problems)
-        if problems:
+        config, problems = parse_training(table)
+        if config is None:
             raise ExperimentError(
-                "[training]: " + "; ".join(problems)
+                "[training]: " + problems[0]
                 if len(problems) == 1
-                else "[training] has " + f"{len(problems)} problems:\n  " + "\n  ".join(problems),
+                else f"[training] has {len(problems)} problems:\n  " + "\n  ".join(problems),
                 section="training",
             )
-        return cls(**values)
+        return config
+
+    def check_against(self, populations: Sequence[str]) -> list[str]:
+        """Problems of this configuration with a network whose populations are ``populations``
+        (the readout and the regularised populations must exist)."""
+        problems = []
+        if self.readout is not None and self.readout not in populations:
+            problems.append(
+                f"readout {self.readout!r} is not a population of the network"
+                f"{did_you_mean(self.readout, populations)} (populations: "
+                f"{', '.join(populations) or 'none'})"
+            )
+        for name in self.rate_targets:
+            if name not in populations:
+                problems.append(
+                    f"rate_targets names {name!r}, which is not a population of the network"
+                    f"{did_you_mean(name, populations)}"
+                )
+        return problems
 
     def to_dict(self) -> dict[str, Any]:
         """A TOML-able dict (``None`` fields left out) that :meth:`from_table` reads back."""
@@ -229,10 +168,100 @@ class TrainingConfig:
         return {k: v for k, v in data.items() if v is not None}
 
 
-def did_you_mean(name: str, choices: list[str]) -> str:
-    """``"; did you mean 'x'?"`` for the closest of ``choices``, or ``""``."""
-    close = difflib.get_close_matches(name, choices, n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
+def parse_training(table: Mapping[str, Any]) -> tuple[TrainingConfig | None, list[str]]:
+    """Parse a ``[training]`` table: ``(config, [])``, or ``(None, problems)`` listing every
+    problem with its key and the fix."""
+    cls = TrainingConfig
+    problems: list[str] = []
+    known = set(cls.__dataclass_fields__)
+    for key in table:
+        if key not in known:
+            problems.append(
+                f"unknown key {key!r}{did_you_mean(key, sorted(known))} "
+                f"(allowed: {', '.join(sorted(known))})"
+            )
+    values: dict[str, Any] = {}
+
+    def choice(key: str, choices: tuple[str, ...]) -> None:
+        if key in table:
+            value = table[key]
+            if value not in choices:
+                problems.append(
+                    f"{key} = {value!r} is not one of {', '.join(choices)}"
+                    f"{did_you_mean(str(value), list(choices))}"
+                )
+            else:
+                values[key] = value
+
+    def number(
+        key: str, *, low: float, integer: bool, inclusive: bool = True, optional: bool = False
+    ) -> None:
+        if key not in table:
+            return
+        value = table[key]
+        if optional and value in ("none", "off"):
+            values[key] = None
+            return
+        ok_type = isinstance(value, int) if integer else isinstance(value, int | float)
+        if isinstance(value, bool) or not ok_type or not math.isfinite(float(value)):
+            kind = "a whole number" if integer else "a number"
+            problems.append(f"{key} must be {kind}, got {value!r}")
+            return
+        if value < low or (value == low and not inclusive):
+            side = ">=" if inclusive else ">"
+            problems.append(f"{key} must be {side} {low:g}, got {value!r}")
+            return
+        values[key] = value
+
+    choice("loss", LOSSES)
+    choice("optimizer", OPTIMIZERS)
+    choice("schedule", SCHEDULES)
+    number("epochs", low=1, integer=True)
+    number("batch_size", low=1, integer=True)
+    number("lr", low=0.0, integer=False, inclusive=False)
+    number("grad_clip", low=0.0, integer=False, inclusive=False, optional=True)
+    number("tbptt", low=1, integer=True, optional=True)
+    number("weight_decay", low=0.0, integer=False)
+    number("rate_on", low=0.0, integer=False, inclusive=False)
+    number("rate_off", low=0.0, integer=False)
+    number("checkpoint_every", low=0, integer=True)
+    for key in ("readout", "train_split", "eval_split", "resume"):
+        if key in table:
+            if not isinstance(table[key], str) or not table[key]:
+                problems.append(f"{key} must be a non-empty string, got {table[key]!r}")
+            else:
+                values[key] = table[key]
+    optimizer = values.get("optimizer", cls.optimizer)
+    schedule = values.get("schedule", cls.schedule)
+    for key, allowed in (
+        ("optimizer_params", _OPTIMIZER_PARAMS.get(optimizer, ())),
+        ("schedule_params", _SCHEDULE_PARAMS.get(schedule, ())),
+    ):
+        if key not in table:
+            continue
+        sub = table[key]
+        if not isinstance(sub, Mapping):
+            problems.append(f"{key} must be a table, got {sub!r}")
+            continue
+        parsed: dict[str, float] = {}
+        for name, value in sub.items():
+            owner = optimizer if key == "optimizer_params" else schedule
+            if name not in allowed:
+                problems.append(
+                    f"{key}.{name}: {owner!r} has no setting {name!r}"
+                    f"{did_you_mean(name, list(allowed))}; it has: "
+                    f"{', '.join(allowed) or 'none'}"
+                )
+            elif isinstance(value, bool) or not isinstance(value, int | float):
+                problems.append(f"{key}.{name} must be a number, got {value!r}")
+            else:
+                parsed[name] = float(value)
+        values[key] = parsed
+    if "rate_targets" in table:
+        values["rate_targets"] = _rate_targets(table["rate_targets"], problems)
+    if problems:
+        return None, problems
+    return cls(**values), []
 
 
 def _rate_targets(value: Any, problems: list[str]) -> dict[str, RateTarget]:
