@@ -6,13 +6,13 @@ for the draw; locally it explores new examples each run.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
-try:
+# a package's isolated environment may not install hypothesis
+if importlib.util.find_spec("hypothesis") is not None:
     from hypothesis import settings
-except ImportError:  # a package's isolated environment may not install hypothesis
-    pass
-else:
+
     settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None)
     if os.environ.get("CI"):
         settings.load_profile("ci")

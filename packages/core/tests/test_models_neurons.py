@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+import neuropil as npl
 from neuropil import NeuronModel, StepContext
 from neuropil.errors import EngineError
 from neuropil.models import ALIF, CUBA_LIF, FAST_SIGMOID, IF, IZHIKEVICH, LI, LIF
@@ -41,11 +42,10 @@ def defaults(model: NeuronModel, **overrides: Any) -> dict[str, Any]:
 def initial_state(
     model: NeuronModel, params: Mapping[str, Any], shape: tuple[int, int], dtype: Any = np.float64
 ) -> dict[str, Arr]:
-    state = {}
-    for name, var in model.state.items():
-        value = params[var.init] if isinstance(var.init, str) else var.init
-        state[name] = np.broadcast_to(np.asarray(value, dtype=dtype), shape).copy()
-    return state
+    return {
+        name: np.broadcast_to(np.asarray(value, dtype=dtype), shape).copy()
+        for name, value in npl.initial_state(model.state, params).items()
+    }
 
 
 def run(
@@ -483,10 +483,21 @@ def test_izhikevich_regular_spiking_fires_tonically() -> None:
     assert isi[-1] >= isi[0]  # spike-frequency adaptation of the regular-spiking cell
 
 
-def test_izhikevich_initial_u_is_b_times_c_for_the_defaults() -> None:
-    p = IZHIKEVICH.params
-    assert IZHIKEVICH.state["u"].init == pytest.approx(p["b"].default * p["c"].default)
-    assert IZHIKEVICH.state["v"].init == "c"
+def test_izhikevich_initial_u_is_b_times_v() -> None:
+    p = {k: spec.default for k, spec in IZHIKEVICH.params.items()}
+    start = npl.initial_state(IZHIKEVICH.state, p)
+    assert start == pytest.approx({"v": -65e-3, "u": 0.2 * -65e-3})
+    assert IZHIKEVICH.state["u"].init_text() == "b * v"
+    # u follows other parameters and a given initial v; a given u wins
+    p.update(b=0.25, c=-55e-3)
+    assert npl.initial_state(IZHIKEVICH.state, p)["u"] == pytest.approx(0.25 * -55e-3)
+    given_v = npl.initial_state(IZHIKEVICH.state, p, {"v": -70e-3})
+    assert given_v["u"] == pytest.approx(0.25 * -70e-3)
+    assert npl.initial_state(IZHIKEVICH.state, p, {"u": 1e-3})["u"] == 1e-3
+    net = npl.Network(dt=0.5e-3)
+    net.population("cell", 3, "izhikevich", c=np.array([-65e-3, -55e-3, -50e-3]))
+    u0 = npl.resolve(net).populations[0].initial_state["u"]
+    np.testing.assert_allclose(u0, [0.2 * -65e-3, 0.2 * -55e-3, 0.2 * -50e-3])
 
 
 # ------------------------------------------------------------------------ every neuron model

@@ -38,8 +38,10 @@ def defaults(rule: LearningRule, **overrides: float) -> dict[str, float]:
 
 
 def traces(rule: LearningRule, batch: int, n_pre: int, n_post: int) -> dict[str, Arr]:
-    out = {k: np.full((batch, n_pre), float(v.init)) for k, v in rule.pre_state.items()}
-    out.update({k: np.full((batch, n_post), float(v.init)) for k, v in rule.post_state.items()})
+    out = {k: np.full((batch, n_pre), float(v.initial({}))) for k, v in rule.pre_state.items()}
+    out.update(
+        {k: np.full((batch, n_post), float(v.initial({}))) for k, v in rule.post_state.items()}
+    )
     return out
 
 

@@ -60,7 +60,7 @@ class Wrapped:
         return network
 
     def adjust(self, sim: NumpySimulator) -> None:
-        pass
+        """Break the compiled simulator (the wrappers below override this)."""
 
     def run(
         self, inputs: Mapping[str, npt.ArrayLike], *, steps: int | None = None
@@ -301,7 +301,7 @@ def test_an_unknown_case_is_named() -> None:
 
 class IgnoresParameters(Wrapped):
     def set_parameters(self, values: Mapping[str, npt.ArrayLike]) -> None:
-        pass
+        """Ignore every parameter (the mistake under test)."""
 
 
 class FirstValueOfSetParameters(Wrapped):

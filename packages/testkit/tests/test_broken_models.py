@@ -190,7 +190,10 @@ def test_invalid_schemas_are_caught() -> None:
 
 def test_a_state_init_naming_no_parameter_is_caught() -> None:
     bad = model(state={"v": StateVar("V", "membrane potential", "v_rest")})
-    with pytest.raises(AssertionError, match="names parameter 'v_rest', which does not exist"):
+    with pytest.raises(
+        AssertionError,
+        match="names 'v_rest', which is neither a parameter nor an earlier state variable",
+    ):
         check_schema_is_valid(bad)
 
 

@@ -39,7 +39,7 @@ from neuropil._resolve_types import (
     ResolvedProbe,
     ResolvedProjection,
 )
-from neuropil._schema import UNITS, Option, Param, Schema, StateVar
+from neuropil._schema import UNITS, Option, Param, Schema, StateInit, StateVar, initial_state
 from neuropil._training import RateTarget, TrainingConfig
 from neuropil.hookspecs import hookimpl, hookspec
 from neuropil.protocols import SimulationResult
@@ -76,6 +76,7 @@ __all__ = [
     "RateTarget",
     "Schema",
     "SimulationResult",
+    "StateInit",
     "StateVar",
     "StepContext",
     "SurrogateDefinition",
@@ -89,6 +90,7 @@ __all__ = [
     "get_registry",
     "hookimpl",
     "hookspec",
+    "initial_state",
     "resolve",
     "simulate",
     "use_registry",

@@ -31,7 +31,7 @@ from neuropil._resolve_types import (
     ResolvedProbe,
     ResolvedProjection,
 )
-from neuropil._schema import Option, Param
+from neuropil._schema import Option, Param, initial_state
 from neuropil._validate import options_given_as_params, validate_network
 
 if TYPE_CHECKING:
@@ -132,16 +132,10 @@ def _population(pop: Population, registry: Registry) -> ResolvedPopulation:
     model = registry.neuron(pop.model)
     size = int(pop.size)
     params = _params(pop.params, model.params)
-    initial: dict[str, F64] = {}
-    for var, spec in model.state.items():
-        start: Any
-        if var in pop.initial_state:
-            start = pop.initial_state[var]
-        elif isinstance(spec.init, str):
-            start = params[spec.init]
-        else:
-            start = spec.init
-        initial[var] = np.broadcast_to(np.asarray(start, dtype=np.float64), (size,)).copy()
+    initial: dict[str, F64] = {
+        var: np.broadcast_to(np.asarray(start, dtype=np.float64), (size,)).copy()
+        for var, start in initial_state(model.state, params, pop.initial_state).items()
+    }
     trainable = frozenset(
         name for name, spec in model.params.items() if bool(pop.trainable.get(name, spec.trainable))
     )

@@ -6,10 +6,11 @@ Units are SI. ``unit`` is one of :data:`UNITS`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["UNITS", "Option", "Param", "StateVar"]
+__all__ = ["UNITS", "Option", "Param", "StateInit", "StateVar", "initial_state"]
 
 #: Units a parameter or state variable may declare (SI; ``"1"`` is dimensionless).
 UNITS: dict[str, str] = {
@@ -106,6 +107,11 @@ class Option:
             raise ValueError(f"default {self.default!r} is not one of {self.choices!r}")
 
 
+#: An initial value computed from the values of the parameters and of the state variables
+#: declared before it (by name), each a float or a per-neuron array; numpy in, numpy out.
+StateInit = Callable[[Mapping[str, Any]], Any]
+
+
 @dataclass(frozen=True)
 class StateVar:
     """A state variable of a neuron, synapse or learning rule.
@@ -113,16 +119,57 @@ class StateVar:
     Attributes:
         unit: The SI unit, a key of :data:`UNITS`.
         doc: One line saying what the variable is.
-        init: The initial value: a number, or the name of a parameter whose value it starts at.
+        init: The initial value: a number; the name of a parameter (or of a state variable
+            declared before this one) whose value it starts at; or a function of those values
+            (e.g. Izhikevich's ``u = b * v``), whose docstring says what it computes.
     """
 
     unit: str
     doc: str
-    init: float | str = 0.0
+    init: float | str | StateInit = 0.0
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
             raise ValueError(f"unknown unit {self.unit!r}; use one of {', '.join(sorted(UNITS))}")
+
+    def initial(self, values: Mapping[str, Any]) -> Any:
+        """The initial value, given the values of the parameters and of the state variables
+        declared before this one (a float or a per-neuron array)."""
+        if isinstance(self.init, str):
+            return values[self.init]
+        if callable(self.init):
+            return self.init(values)
+        return self.init
+
+    def init_text(self) -> str:
+        """The initial value as documentation shows it (``0``, ``v_rest``, ``b * v``)."""
+        if isinstance(self.init, str):
+            return self.init
+        if callable(self.init):
+            return (self.init.__doc__ or self.init.__name__).strip().splitlines()[0]
+        return f"{self.init:g}"
+
+
+def initial_state(
+    state: Mapping[str, StateVar],
+    params: Mapping[str, Any],
+    given: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The initial value of every state variable, in declaration order.
+
+    Args:
+        state: The schema's state variables.
+        params: Every parameter's value (floats or per-neuron arrays).
+        given: Values set by the user, which win over the schema's ``init`` and are seen by the
+            variables declared after them.
+    """
+    given = given or {}
+    values: dict[str, Any] = dict(params)
+    out: dict[str, Any] = {}
+    for name, var in state.items():
+        out[name] = given[name] if name in given else var.initial(values)
+        values[name] = out[name]
+    return out
 
 
 @dataclass(frozen=True)
@@ -145,6 +192,7 @@ class Schema:
                 for k, o in self.options.items()
             },
             "state": {
-                k: {"unit": s.unit, "init": s.init, "doc": s.doc} for k, s in self.state.items()
+                k: {"unit": s.unit, "init": s.init_text(), "doc": s.doc}
+                for k, s in self.state.items()
             },
         }

@@ -380,13 +380,15 @@ class _Checker:
             self.neuron_models[pop.name] = model
         owner = f"neuron model {pop.model!r}"
         size = pop.size if _is_int(pop.size) and pop.size >= 1 else None
+        earlier: set[str] = set()
         for var, spec in model.state.items():
-            if isinstance(spec.init, str) and spec.init not in model.params:
+            if isinstance(spec.init, str) and spec.init not in set(model.params) | earlier:
                 self.add(
                     f"{path}.model",
-                    f"{owner} starts state {var!r} at parameter "
-                    f"{spec.init!r}, which it does not have; ask its author to fix it",
+                    f"{owner} starts state {var!r} at {spec.init!r}, which is neither a "
+                    "parameter nor an earlier state variable; ask its author to fix it",
                 )
+            earlier.add(var)
         self.check_params(f"{path}.params", pop.params, model.params, model.options, size, owner)
         self.check_options(f"{path}.options", pop.options, model.options, model.params, owner)
         for key, value in pop.initial_state.items():

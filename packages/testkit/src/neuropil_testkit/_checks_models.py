@@ -89,14 +89,16 @@ def check_schema_is_valid(component: str | Definition, *, kind: str | None = Non
     for oname, opt in options.items():
         if not isinstance(opt, Option):
             problems.append(f"options[{oname!r}] is a {type(opt).__name__}, not an Option")
+    earlier: set[str] = set()
     for sname, sv in state.items():
         if not isinstance(sv, StateVar):
             problems.append(f"state[{sname!r}] is a {type(sv).__name__}, not a StateVar")
-        elif isinstance(sv.init, str) and sv.init not in model.params:
+        elif isinstance(sv.init, str) and sv.init not in set(model.params) | earlier:
             problems.append(
-                f"state[{sname!r}].init names parameter {sv.init!r}, which does not exist; "
-                f"parameters: {', '.join(sorted(model.params)) or 'none'}"
+                f"state[{sname!r}].init names {sv.init!r}, which is neither a parameter nor an "
+                f"earlier state variable; parameters: {', '.join(sorted(model.params)) or 'none'}"
             )
+        earlier.add(sname)
     if isinstance(model, LearningRule):
         both = sorted(set(model.pre_state) & set(model.post_state))
         if both:

@@ -21,9 +21,11 @@ from neuropil import (
     NeuronModel,
     Ops,
     Param,
+    StateVar,
     StepContext,
     SurrogateDefinition,
     SynapseModel,
+    initial_state,
 )
 from neuropil._ops import SurrogateFn
 
@@ -162,11 +164,10 @@ def _typical_range(model: Definition, unit: str, init: float) -> tuple[float, fl
     return lo - 0.5 * span, hi + 0.5 * span
 
 
-def _init_value(init: float | str, params: Mapping[str, float | Arr]) -> float:
-    if isinstance(init, str):
-        value = params.get(init, 0.0)
-        return float(np.mean(value))
-    return float(init)
+def _init_values(
+    state: Mapping[str, StateVar], params: Mapping[str, float | Arr]
+) -> dict[str, float]:
+    return {name: float(np.mean(value)) for name, value in initial_state(state, params).items()}
 
 
 def _base_trial(model: Definition, options: dict[str, Any], seed: int) -> Trial:
@@ -175,19 +176,21 @@ def _base_trial(model: Definition, options: dict[str, Any], seed: int) -> Trial:
     state: dict[str, Arr] = {}
     arrays: dict[str, Arr] = {}
     if isinstance(model, LearningRule):
+        inits = _init_values({**model.pre_state, **model.post_state}, params)
         for name, sv in model.pre_state.items():
-            lo, hi = _typical_range(model, sv.unit, _init_value(sv.init, params))
+            lo, hi = _typical_range(model, sv.unit, inits[name])
             state[name] = rng.uniform(max(lo, 0.0), hi, (BATCH, N_PRE))
         for name, sv in model.post_state.items():
-            lo, hi = _typical_range(model, sv.unit, _init_value(sv.init, params))
+            lo, hi = _typical_range(model, sv.unit, inits[name])
             state[name] = rng.uniform(max(lo, 0.0), hi, (BATCH, N_POST))
         arrays["weights"] = rng.uniform(0.0, 1.0, (N_POST, N_PRE))
         arrays["pre"] = (rng.random((BATCH, N_PRE)) < 0.4).astype(np.float64)
         arrays["post"] = (rng.random((BATCH, N_POST)) < 0.4).astype(np.float64)
         return Trial(options, params, state, arrays)
     scale = 1.0
+    inits = _init_values(model.state, params)
     for i, (name, sv) in enumerate(model.state.items()):
-        lo, hi = _typical_range(model, sv.unit, _init_value(sv.init, params))
+        lo, hi = _typical_range(model, sv.unit, inits[name])
         state[name] = rng.uniform(lo, hi, (BATCH, N_POST))
         if i == 0:
             scale = (hi - lo) / 2

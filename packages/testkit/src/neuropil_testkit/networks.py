@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+import neuropil
 from neuropil import (
     Connectivity,
     Input,
@@ -566,8 +567,9 @@ def _initial_values(
     """
     rng = np.random.default_rng(seed)
     out: dict[str, npt.NDArray[np.float64]] = {}
+    inits = neuropil.initial_state(model.state, {k: p.default for k, p in model.params.items()})
     for name, sv in model.state.items():
-        init = float(model.params[sv.init].default) if isinstance(sv.init, str) else sv.init
+        init = float(inits[name])
         if sv.unit == "1":
             out[name] = (np.arange(n) % 2).astype(np.float64)
             continue

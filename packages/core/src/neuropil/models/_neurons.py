@@ -714,6 +714,12 @@ State: v (V, starts at v_rest), b (starts at 0).
 
 _IZ_V_LOW, _IZ_V_HIGH = -1.0, 1.0
 
+
+def _izhikevich_u0(values: Mapping[str, Any]) -> Any:
+    """b * v"""
+    return values["b"] * values["v"]
+
+
 _IZ_PARAMS = {
     "a": Param(20.0, "1/s", "recovery rate (Izhikevich's a = 0.02 /ms)", low=0.5, high=1e4),
     "b": Param(0.2, "1", "sensitivity of u to v", low=-10.0, high=10.0),
@@ -727,7 +733,7 @@ _IZ_PARAMS = {
 }
 _IZ_STATE = {
     "v": StateVar("V", "membrane potential", "c"),
-    "u": StateVar("V", "recovery variable (Izhikevich's u / 1000)", -13e-3),
+    "u": StateVar("V", "recovery variable (Izhikevich's u / 1000)", _izhikevich_u0),
 }
 
 
@@ -787,7 +793,7 @@ small step: use dt <= 0.5e-3 s. The defaults are the paper's regular-spiking cel
 b = 0.2, c = -65 mV, d = 8 mV); intrinsically bursting is c = -55e-3, d = 4e-3, chattering
 c = -50e-3, d = 2e-3, fast spiking a = 100.
 
-State: v (V, starts at c), u (V, starts at -13e-3 = b * c of the defaults; for other b or c set
-the population's initial_state u = b * c).
+State: v (V, starts at c), u (V, starts at b * v, the paper's convention, so it follows b, c and
+a given initial v).
 """,
 )

@@ -363,7 +363,7 @@ class NumpySimulator:
             syn_state[proj.name] = {
                 k: np.full(
                     (batch, proj.post_size),
-                    _init_value(sv.init, self._syn_params[proj.name]),
+                    sv.initial(self._syn_params[proj.name]),
                     dtype=self.dtype,
                 )
                 for k, sv in proj.synapse.state.items()
@@ -373,15 +373,11 @@ class NumpySimulator:
                 params = proj.plasticity.params
                 traces[proj.name] = {
                     **{
-                        k: np.full(
-                            (batch, proj.pre_size), _init_value(sv.init, params), dtype=self.dtype
-                        )
+                        k: np.full((batch, proj.pre_size), sv.initial(params), dtype=self.dtype)
                         for k, sv in rule.pre_state.items()
                     },
                     **{
-                        k: np.full(
-                            (batch, proj.post_size), _init_value(sv.init, params), dtype=self.dtype
-                        )
+                        k: np.full((batch, proj.post_size), sv.initial(params), dtype=self.dtype)
                         for k, sv in rule.post_state.items()
                     },
                 }
@@ -570,12 +566,6 @@ def _delay_groups(proj: ResolvedProjection, w: _Arr, delays: _Arr) -> list[_Grou
             )
         groups.append(_Group(int(d), "sparse", w[sel], pre.astype(np.int64), post.astype(np.int64)))
     return groups
-
-
-def _init_value(init: float | str, params: Mapping[str, Any]) -> Any:
-    if isinstance(init, str):
-        return params[init]
-    return init
 
 
 def _view_for(proj: ResolvedProjection) -> SynapseView:
