@@ -20,9 +20,9 @@ OPS = NumpyOps(np.float64)
         # 1 / (1 + 25 |x|)^2
         (FAST_SIGMOID, {}, [0.0, 0.04, -0.12], [1.0, 0.25, 0.0625]),
         (FAST_SIGMOID, {"slope": 1.0}, [1.0, -3.0], [0.25, 0.0625]),
-        # (alpha / 2) / (1 + (pi / 2 alpha x)^2): alpha = 2, x = 1 / pi -> 1 / 2
+        # (slope / 2) / (1 + (pi / 2 slope x)^2): slope = 2, x = 1 / pi -> 1 / 2
         (ARCTAN, {}, [0.0, 1 / math.pi, -1 / math.pi], [1.0, 0.5, 0.5]),
-        (ARCTAN, {"alpha": 4.0}, [0.0, 1 / (2 * math.pi)], [2.0, 1.0]),
+        (ARCTAN, {"slope": 4.0}, [0.0, 1 / (2 * math.pi)], [2.0, 1.0]),
         # slope max(0, 1 - slope |x|)
         (TRIANGLE, {}, [0.0, 0.5, -0.75, 1.0, 3.0], [1.0, 0.5, 0.25, 0.0, 0.0]),
         (TRIANGLE, {"slope": 2.0}, [0.0, 0.25, -0.5, 0.6], [2.0, 1.0, 0.0, 0.0]),
@@ -75,6 +75,6 @@ def test_params_are_scalar_and_positive() -> None:
 
 def test_bind_refuses_unknown_params() -> None:
     with pytest.raises(
-        ValueError, match="surrogate 'arctan' has no parameter 'slope'; it has: alpha"
+        ValueError, match="surrogate 'arctan' has no parameter 'alpha'; it has: slope"
     ):
-        ARCTAN.bind(slope=3.0)
+        ARCTAN.bind(alpha=3.0)

@@ -41,12 +41,12 @@ def test_population_trainable_list_or_mapping_and_surrogate() -> None:
         "lif",
         trainable={"tau_mem": False},
         surrogate="arctan",
-        surrogate_params={"alpha": 2},
+        surrogate_params={"slope": 2},
         initial_state={"v": np.array([0.1, 0.2])},
     )
     assert a.trainable == {"tau_mem": True, "v_th": True}
     assert b.trainable == {"tau_mem": False}
-    assert (b.surrogate, b.surrogate_params) == ("arctan", {"alpha": 2.0})
+    assert (b.surrogate, b.surrogate_params) == ("arctan", {"slope": 2.0})
     np.testing.assert_array_equal(b.initial_state["v"], [0.1, 0.2])
 
 

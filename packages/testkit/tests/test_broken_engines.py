@@ -522,7 +522,7 @@ def test_slightly_wrong_readout_gradients_are_caught() -> None:
 def test_a_surrogate_without_its_parameters_is_caught() -> None:
     with pytest.raises(
         AssertionError,
-        match=r"with surrogate 'arctan' \(alpha=3\), one lif neuron brought to v = 0\.8 in one "
+        match=r"with surrogate 'arctan' \(slope=3\), one lif neuron brought to v = 0\.8 in one "
         r"step gives d spike / d w = .*, expected \[.*\] = arctan'\(-0\.2\)",
     ):
         check_gradients_match_reference(backend(DefaultSurrogateParams))

@@ -404,7 +404,7 @@ _FD_STEP = 1e-3
 #: hand (not read from the registry) so that the check is independent of the definitions.
 _HAND_SURROGATES: tuple[tuple[str, dict[str, float], Callable[[float], float]], ...] = (
     ("fast_sigmoid", {}, lambda x: 1.0 / (1.0 + 25.0 * abs(x)) ** 2),
-    ("arctan", {"alpha": 3.0}, lambda x: 1.5 / (1.0 + (np.pi / 2 * 3.0 * x) ** 2)),
+    ("arctan", {"slope": 3.0}, lambda x: 1.5 / (1.0 + (np.pi / 2 * 3.0 * x) ** 2)),
 )
 
 
@@ -444,7 +444,7 @@ def check_gradients_match_reference(backend: Any) -> None:
       input 1 through weight ``w`` bringing ``v`` to 0.8) with loss ``mean(n.spikes)``,
       ``d loss / d w = surrogate'(0.8 - v_th) * (1 - exp(-dt / tau_mem))``, with the
       surrogate's derivative written out by hand, for ``fast_sigmoid`` (slope 25) and
-      ``arctan`` with ``alpha = 3`` (not its default), within rtol 1e-6.
+      ``arctan`` with ``slope = 3`` (not its default), within rtol 1e-6.
     * Frozen weights: the projection ``in->out`` of the readout network has
       ``trainable=False``; its gradient must be absent from the result or exactly zero (both
       are accepted; leaving it out is preferred, as for any parameter that is not trained).

@@ -8,7 +8,7 @@ Discrete update (fast_sigmoid):
     d spike / dx = 1 / (1 + slope * |x|) ** 2
 
 Discrete update (arctan):
-    d spike / dx = (alpha / 2) / (1 + (pi / 2 * alpha * x) ** 2)
+    d spike / dx = (slope / 2) / (1 + (pi / 2 * slope * x) ** 2)
 
 Discrete update (triangle):
     d spike / dx = slope * max(0, 1 - slope * |x|)
@@ -31,8 +31,8 @@ def _fast_sigmoid(ops: Ops, x: Array, params: Mapping[str, float]) -> Array:
 
 
 def _arctan(ops: Ops, x: Array, params: Mapping[str, float]) -> Array:
-    alpha = params["alpha"]
-    return (alpha / 2) / (1 + (math.pi / 2 * alpha * x) ** 2)
+    slope = params["slope"]
+    return (slope / 2) / (1 + (math.pi / 2 * slope * x) ** 2)
 
 
 def _triangle(ops: Ops, x: Array, params: Mapping[str, float]) -> Array:
@@ -66,23 +66,23 @@ Its peak is 1 at x = 0 (not normalised: its integral is 2 / slope).
 ARCTAN = SurrogateDefinition(
     name="arctan",
     params={
-        "alpha": Param(
+        "slope": Param(
             2.0,
             "1",
-            "width parameter, per volt of v - v_th (snnTorch's ATan alpha)",
+            "steepness, per volt of v - v_th (snnTorch's ATan alpha)",
             low=0.0,
             low_inclusive=False,
             per_neuron=False,
         ),
     },
     derivative=_arctan,
-    doc="""The derivative of (1 / pi) arctan(pi / 2 * alpha * x) + 1 / 2 (snnTorch's ATan, Fang et
-al. 2021, same alpha convention).
+    doc="""The derivative of (1 / pi) arctan(pi / 2 * slope * x) + 1 / 2 (snnTorch's ATan, Fang et
+al. 2021: slope is snnTorch's alpha).
 
 Discrete update (arctan):
-    d spike / dx = (alpha / 2) / (1 + (pi / 2 * alpha * x) ** 2)
+    d spike / dx = (slope / 2) / (1 + (pi / 2 * slope * x) ** 2)
 
-Its peak is alpha / 2 at x = 0 and its integral is 1, like the Heaviside step it replaces.
+Its peak is slope / 2 at x = 0 and its integral is 1, like the Heaviside step it replaces.
 """,
 )
 
