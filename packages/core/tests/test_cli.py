@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -189,14 +189,19 @@ def fake_experiment(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     state: dict[str, Any] = {"problems": [], "calls": [], "raise": None}
     module = types.ModuleType("neuropil._experiment")
 
-    def check_experiment(path: Path) -> list[str]:
-        state["calls"].append(("check", Path(path)))
+    def check_experiment(path: Path, *, overrides: Sequence[str] = ()) -> list[str]:
+        state["calls"].append(("check", Path(path), *overrides))
         return list(state["problems"])
 
     def run_experiment(
-        path: Path, *, out_dir: Path | None, backend: str | None, quiet: bool
+        path: Path,
+        *,
+        out_dir: Path | None,
+        backend: str | None,
+        quiet: bool,
+        overrides: Sequence[str] = (),
     ) -> Path:
-        state["calls"].append(("run", Path(path), out_dir, backend, quiet))
+        state["calls"].append(("run", Path(path), out_dir, backend, quiet, *overrides))
         if state["raise"] is not None:
             raise state["raise"]
         return Path("/runs/exp-001")
@@ -445,3 +450,28 @@ def test_check_directories_and_binary_files_fail_with_one_line(
         err = capsys.readouterr().err
         assert err.startswith(message.format(path=path))
         assert "Traceback" not in err
+
+
+def test_set_overrides_reach_check_and_run(
+    tmp_path: Path, fake_experiment: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "exp.toml"
+    path.write_text('[experiment]\nname = "x"\n')
+    assert main(["check", str(path), "--set", "training.epochs=2"]) == 0
+    assert main(["run", str(path), "--set", "a.b=1", "--set", "c.d=e", "--quiet"]) == 0
+    assert fake_experiment["calls"] == [
+        ("check", path, "training.epochs=2"),
+        ("run", path, None, None, True, "a.b=1", "c.d=e"),
+    ]
+    capsys.readouterr()
+
+
+def test_set_on_a_network_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    net = neuropil.Network(dt=1e-3)
+    net.input("in", 2)
+    path = tmp_path / "net.toml"
+    net.save(path)
+    assert main(["check", str(path), "--set", "x.y=1"]) == 1
+    assert "--set applies to experiment files" in capsys.readouterr().err

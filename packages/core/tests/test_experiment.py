@@ -18,7 +18,12 @@ import pytest
 import neuropil
 from neuropil import Component, Network, Registry, hookimpl, use_registry
 from neuropil._builtins import __name__ as builtins_module
-from neuropil._experiment import check_experiment, run_experiment, spike_statistics
+from neuropil._experiment import (
+    apply_overrides,
+    check_experiment,
+    run_experiment,
+    spike_statistics,
+)
 from neuropil._training import TrainingConfig
 from neuropil.errors import ExperimentError
 from neuropil.protocols import AnalysisResult, DatasetInfo, HardwareIssue, SimulationResult
@@ -780,3 +785,48 @@ def test_run_and_check_agree_on_what_is_an_experiment(tmp_path: Path) -> None:
     net.write_text('dt = 0.001\ninputs = [{name = "in", size = 2}]\n')
     with pytest.raises(ExperimentError, match=r"net\.toml holds a network, not an experiment"):
         run_experiment(net, quiet=True)
+
+
+def test_overrides_set_values_in_the_experiment(tmp_path: Path) -> None:
+    raw = {"experiment": {"name": "x"}, "analysis": [{"name": "a"}]}
+    out = apply_overrides(
+        raw,
+        [
+            "experiment.seed=3",
+            "training.optimizer=sgd",
+            "training.lr=2e-3",
+            "stimulus.rate_hz={ in = 5.0 }",
+            "analysis.0.bins=[1, 2]",
+        ],
+    )
+    assert out["experiment"] == {"name": "x", "seed": 3}
+    assert out["training"] == {"optimizer": "sgd", "lr": 2e-3}
+    assert out["stimulus"] == {"rate_hz": {"in": 5.0}}
+    assert out["analysis"] == [{"name": "a", "bins": [1, 2]}]
+    assert raw == {"experiment": {"name": "x"}, "analysis": [{"name": "a"}]}  # not modified
+    for bad, message in (
+        ("experiment.seed", "expected SECTION.KEY=VALUE"),
+        ("experiment..seed=1", "expected SECTION.KEY=VALUE"),
+        ("experiment.name.first=1", "experiment.name is a value, not a table"),
+        ("analysis.4.name=b", "analysis.4 is not an index of the 1 tables there"),
+    ):
+        with pytest.raises(ExperimentError, match=re.escape(message)):
+            apply_overrides(raw, [bad])
+
+
+def test_run_with_overrides_records_them(tmp_path: Path) -> None:
+    run = run_experiment(
+        QUICKSTART,
+        out_dir=tmp_path,
+        quiet=True,
+        overrides=["stimulus.duration=0.05", "experiment.seed=7", "experiment.name=short"],
+    )
+    assert run.name.startswith("short-")
+    written = tomllib.loads((run / "experiment.toml").read_text())
+    assert written["experiment"]["seed"] == 7
+    assert written["stimulus"]["steps"] == 100  # the duration, resolved: 0.05 s at dt = 5e-4
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["steps"] == 100
+    assert check_experiment(QUICKSTART, overrides=["experiment.seed=-1"]) == [
+        "[experiment] seed must be an integer >= 0, got -1"
+    ]

@@ -38,6 +38,7 @@ keys as training metrics.
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as _dt
 import json
 import math
@@ -76,6 +77,7 @@ from neuropil.protocols import SimulationResult, TrainableBackend
 
 __all__ = [
     "SECTIONS",
+    "apply_overrides",
     "check_experiment",
     "is_experiment",
     "output_statistics",
@@ -450,11 +452,58 @@ def _cannot_train(backend: str, registry: Registry) -> str:
     )
 
 
+def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """``raw`` with each ``"section.key=value"`` of ``overrides`` set in it (a copy).
+
+    The path is dotted table keys; a number indexes an array of tables (``analysis.0.name``).
+    The value is read as a TOML value (``3``, ``2e-3``, ``true``, ``"adam"``, ``[1, 2]``); text
+    that is not TOML is taken as a string, so ``training.optimizer=sgd`` works unquoted.
+
+    Raises:
+        ExperimentError: an override without ``=``, with an empty key, or whose path runs
+            through something that is not a table.
+    """
+    out = copy.deepcopy(raw)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        parts = key.strip().split(".")
+        if not sep or not all(parts):
+            raise ExperimentError(
+                f"--set {item!r}: expected SECTION.KEY=VALUE, e.g. --set training.epochs=3"
+            )
+        try:
+            value: Any = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        node: Any = out
+        for depth, part in enumerate(parts[:-1]):
+            where = ".".join(parts[: depth + 1])
+            if isinstance(node, list):
+                if not part.isdigit() or int(part) >= len(node):
+                    raise ExperimentError(
+                        f"--set {item!r}: {where} is not an index of the {len(node)} tables there"
+                    )
+                node = node[int(part)]
+            elif isinstance(node, dict):
+                node = node.setdefault(part, {})
+            else:
+                raise ExperimentError(f"--set {item!r}: {where} is a value, not a table")
+        if not isinstance(node, dict):
+            where = ".".join(parts[:-1])
+            raise ExperimentError(f"--set {item!r}: {where} is a value, not a table")
+        node[parts[-1]] = value
+    return out
+
+
 def _collect(
-    path: str | os.PathLike[str], *, backend: str | None = None, out_dir: str | None = None
+    path: str | os.PathLike[str],
+    *,
+    backend: str | None = None,
+    out_dir: str | None = None,
+    overrides: Sequence[str] = (),
 ) -> tuple[_Spec, Network | None, list[str]]:
     source = Path(path)
-    raw = _read(source)
+    raw = apply_overrides(_read(source), overrides)
     problems = _Problems()
     spec = _parse(raw, source, problems, backend=backend, out_dir=out_dir)
     registry = get_registry()
@@ -537,18 +586,23 @@ def _check_inputs(spec: _Spec, network: Network, problems: _Problems) -> None:
             )
 
 
-def check_experiment(path: str | os.PathLike[str]) -> list[str]:
+def check_experiment(path: str | os.PathLike[str], *, overrides: Sequence[str] = ()) -> list[str]:
     """Every problem of an experiment file, without running it.
 
     Reads the file, checks every section and key, loads and validates the network, checks that
     the stimulus or dataset fits the network's inputs, and that every component named is
     installed (backend, dataset, encoder, target, analyses).
 
+    Args:
+        path: The experiment TOML.
+        overrides: ``"section.key=value"`` settings applied first (see
+            :func:`apply_overrides`).
+
     Returns:
         One line per problem, ``"[section] message"``; empty when the experiment is valid.
     """
     try:
-        _, _, problems = _collect(path)
+        _, _, problems = _collect(path, overrides=overrides)
     except ExperimentError as exc:
         return [str(exc)]
     return problems
@@ -796,6 +850,7 @@ def run_experiment(
     out_dir: str | os.PathLike[str] | None = None,
     backend: str | None = None,
     quiet: bool = False,
+    overrides: Sequence[str] = (),
 ) -> Path:
     """Run an experiment file and write its run folder.
 
@@ -804,6 +859,8 @@ def run_experiment(
         out_dir: Where run folders go, overriding ``[experiment] out_dir``.
         backend: Backend registry name, overriding ``[experiment] backend``.
         quiet: Show nothing (no progress, no rates table).
+        overrides: ``"section.key=value"`` settings applied to the file first (see
+            :func:`apply_overrides`); the run folder's ``experiment.toml`` shows the result.
 
     Returns:
         The run folder, ``<out_dir>/<name>-<YYYYmmdd-HHMMSS>[-n]``.
@@ -813,7 +870,10 @@ def run_experiment(
             no run folder is left behind.
     """
     spec, network, problems = _collect(
-        path, backend=backend, out_dir=None if out_dir is None else str(out_dir)
+        path,
+        backend=backend,
+        out_dir=None if out_dir is None else str(out_dir),
+        overrides=overrides,
     )
     if problems or network is None:
         count = len(problems)

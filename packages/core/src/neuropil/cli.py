@@ -94,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
         "[training], [deployment], [analysis]) against the installed components.",
     )
     p.add_argument("file", type=Path, metavar="FILE")
+    _add_set(p)
     p.set_defaults(command=_cmd_check)
 
     p = sub.add_parser(
@@ -116,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
         help="run on this backend instead of the experiment's",
     )
     p.add_argument("--quiet", action="store_true", help="no progress; print only the run folder")
+    _add_set(p)
     p.set_defaults(command=_cmd_run)
 
     p = sub.add_parser(
@@ -304,6 +306,18 @@ def _problem_json(problem: PluginProblem) -> dict[str, Any]:
     }
 
 
+def _add_set(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        dest="overrides",
+        help="override one setting of the experiment (repeatable), e.g. "
+        "--set experiment.backend=jax --set training.epochs=3",
+    )
+
+
 # -- check --------------------------------------------------------------------------------------
 
 
@@ -326,7 +340,7 @@ def _cmd_check(args: argparse.Namespace, out: Console) -> int:
     if suffix == ".toml" and is_experiment(read_toml(path)):
         from neuropil._experiment import check_experiment
 
-        problems = check_experiment(path)
+        problems = check_experiment(path, overrides=args.overrides)
         if problems:
             err = Console(stderr=True, highlight=False)
             err.print(
@@ -342,6 +356,11 @@ def _cmd_check(args: argparse.Namespace, out: Console) -> int:
         out.print(Text(f"ok: {path} is a valid experiment"), soft_wrap=True)
         return 0
 
+    if args.overrides:
+        raise NeuropilError(
+            f"--set applies to experiment files; {path} is a network (edit it, or check an "
+            "experiment that uses it)"
+        )
     from neuropil._network import Network
 
     network = Network.load(path)
@@ -363,7 +382,11 @@ def _cmd_run(args: argparse.Namespace, out: Console) -> int:
     from neuropil._experiment import run_experiment
 
     run_dir = run_experiment(
-        args.experiment, out_dir=args.out, backend=args.backend, quiet=args.quiet
+        args.experiment,
+        out_dir=args.out,
+        backend=args.backend,
+        quiet=args.quiet,
+        overrides=args.overrides,
     )
     if args.quiet:
         print(run_dir)
