@@ -475,3 +475,13 @@ def test_set_on_a_network_file_is_refused(
     net.save(path)
     assert main(["check", str(path), "--set", "x.y=1"]) == 1
     assert "--set applies to experiment files" in capsys.readouterr().err
+
+
+def test_python_dash_m_neuropil_is_the_command() -> None:
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "neuropil", "--version"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0
+    assert done.stdout.startswith(f"neuropil {neuropil.__version__}")
