@@ -830,3 +830,14 @@ def test_run_with_overrides_records_them(tmp_path: Path) -> None:
     assert check_experiment(QUICKSTART, overrides=["experiment.seed=-1"]) == [
         "[experiment] seed must be an integer >= 0, got -1"
     ]
+
+
+def test_the_check_hint_repeats_the_flags_of_the_run(tmp_path: Path) -> None:
+    with pytest.raises(ExperimentError) as info:
+        run_experiment(
+            QUICKSTART, out_dir=tmp_path, backend="troch", quiet=True, overrides=["a.b=c d"]
+        )
+    assert (
+        f"(neuropil check {QUICKSTART} --set 'a.b=c d' --set experiment.backend=troch lists them)"
+        in str(info.value)
+    )

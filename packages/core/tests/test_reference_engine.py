@@ -300,7 +300,11 @@ def test_input_errors_are_clear() -> None:
         sim.run({"inn": np.zeros((5, 1, 3))})
     with pytest.raises(EngineError, match=r"must be \[T, B, 3\]"):
         sim.run({"in": np.zeros((5, 3))})
-    with pytest.raises(EngineError, match="give the number of steps"):
+    with pytest.raises(
+        EngineError,
+        match=r"no input given, so the number of steps is unknown: pass the network's inputs "
+        r"\('in' \[T, B, 3\]\), or give steps=T to run with every input at zero",
+    ):
         sim.run({})
     with pytest.raises(EngineError, match="has 5 steps but the run asks for 9"):
         sim.run({"in": np.zeros((5, 1, 3))}, steps=9)
@@ -347,3 +351,33 @@ def test_a_delay_longer_than_the_run_costs_no_memory() -> None:
     net.probe("h", "v")
     res = npl.simulate(net, {"in": np.ones((5, 1, 1000))})
     assert np.all(res["h.v"] == 0.0)
+
+
+def test_inputs_of_different_lengths_are_refused() -> None:
+    net = npl.Network(dt=1e-3)
+    net.input("a", 1)
+    net.input("b", 1)
+    net.population("h", 1, "lif")
+    net.connect("a", "h")
+    net.connect("b", "h")
+    with pytest.raises(
+        EngineError, match="inputs disagree on the number of steps: 'b' has 12, 'a' has 10"
+    ):
+        npl.simulate(net, {"a": np.ones((10, 1, 1)), "b": np.ones((12, 1, 1))})
+
+
+def test_a_result_reads_like_a_mapping_of_recordings() -> None:
+    net = npl.Network(dt=1e-3)
+    net.input("in", 2)
+    net.population("h", 3, "lif")
+    net.connect("in", "h")
+    net.probe("h", "v")
+    net.probe("h")
+    res = npl.simulate(net, {"in": np.ones((4, 1, 2))})
+    assert list(res) == list(res.keys()) == ["h.v", "h.spikes"]
+    assert len(res) == 2
+    assert "h.v" in res
+    assert "h.u" not in res
+    assert dict(res.items())["h.v"].shape == (4, 1, 3)
+    with pytest.raises(KeyError, match=r"nothing recorded as 'h\.u'; recorded: h\.spikes, h\.v"):
+        res["h.u"]

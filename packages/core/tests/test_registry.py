@@ -671,3 +671,26 @@ def test_two_distributions_with_one_entry_point_name_both_load(
     reg = Registry()
     assert reg.entry("neuron", "n1").plugin == "same"
     assert reg.entry("neuron", "n2").plugin == "fake-second:same"
+
+
+def test_a_plugin_cannot_switch_off_a_built_in() -> None:
+    import neuropil._builtins as builtins
+
+    reg = Registry(discover=False)
+    reg.register_plugin(builtins, "builtins", distribution="neuropil", version="0.1.0")
+    reg.register_plugin(
+        make_plugin("mine", neurons=[Component("lif", "m:LIF"), Component("qif", "m:QIF")]),
+        "mine",
+        distribution="neuropil-mine",
+        version="0.2.0",
+    )
+    entry = reg.entry("neuron", "lif")
+    assert (entry.distribution, entry.plugin) == ("neuropil", "builtins")
+    assert reg.entry("neuron", "qif").distribution == "neuropil-mine"  # the rest still works
+    (problem,) = [p for p in reg.problems if p.plugin == "mine"]
+    assert problem.status == "refused"
+    assert str(problem.error) == (
+        "neuron 'lif' is a built-in of neuropil 0.1.0; the neuron of the same name from "
+        "neuropil-mine 0.2.0 is refused. Ask its author to rename it."
+    )
+    assert [(e.plugin, e.name) for e, _ in reg.refused("neuron")] == [("mine", "lif")]

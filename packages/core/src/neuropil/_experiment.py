@@ -44,6 +44,7 @@ import json
 import math
 import os
 import re
+import shlex
 import shutil
 import tempfile
 import tomllib
@@ -586,6 +587,14 @@ def _check_inputs(spec: _Spec, network: Network, problems: _Problems) -> None:
             )
 
 
+def _check_command(
+    path: str | os.PathLike[str], backend: str | None, overrides: Sequence[str]
+) -> str:
+    """The ``neuropil check`` line that sees the experiment as this run saw it."""
+    sets = [*overrides, *([f"experiment.backend={backend}"] if backend else [])]
+    return f"neuropil check {path}" + "".join(f" --set {shlex.quote(s)}" for s in sets)
+
+
 def check_experiment(path: str | os.PathLike[str], *, overrides: Sequence[str] = ()) -> list[str]:
     """Every problem of an experiment file, without running it.
 
@@ -880,7 +889,7 @@ def run_experiment(
         raise ExperimentError(
             f"{path}: {count} problem{'s' if count != 1 else ''} in the experiment:\n  "
             + "\n  ".join(problems)
-            + f"\nFix them and run again (neuropil check {path} lists them)."
+            + f"\nFix them and run again ({_check_command(path, backend, overrides)} lists them)."
         )
     console = Console(highlight=False)
     stages = Stages(console, quiet=quiet)

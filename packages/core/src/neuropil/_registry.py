@@ -345,7 +345,20 @@ class Registry:
                     else:
                         refused.setdefault(key, []).append((entry, info.error))
             available = {k: v[0] for k, v in claims.items() if len(v) == 1}
-            conflicts = {k: v for k, v in claims.items() if len(v) > 1}
+            conflicts: dict[tuple[str, str], list[RegistryEntry]] = {}
+            for key, claimants in claims.items():
+                if len(claimants) == 1:
+                    continue
+                core = [e for e in claimants if _is_core(e)]
+                if len(core) != 1:
+                    conflicts[key] = claimants
+                    continue
+                # A plugin cannot switch off a built-in: the core keeps the name.
+                available[key] = core[0]
+                err = PluginConflictError(
+                    key[0], key[1], [e.owner for e in claimants], kept=core[0].owner
+                )
+                refused.setdefault(key, []).extend((e, err) for e in claimants if e is not core[0])
             self._index_cache = _Index(available, conflicts, refused)
             return self._index_cache
 
@@ -428,11 +441,18 @@ class Registry:
                         info.name, info.distribution, info.error, info.version, info.status
                     )
                 )
-        for (kind, name), claimants in self._index().conflicts.items():
+        index = self._index()
+        for (kind, name), claimants in index.conflicts.items():
             err = PluginConflictError(kind, name, [e.owner for e in claimants])
             out += [
                 PluginProblem(e.plugin, e.distribution, err, e.version, "refused")
                 for e in claimants
+            ]
+        for pairs in index.refused.values():
+            out += [
+                PluginProblem(e.plugin, e.distribution, err, e.version, "refused")
+                for e, err in pairs
+                if isinstance(err, PluginConflictError)
             ]
         return out
 
@@ -602,6 +622,11 @@ class Registry:
 
 
 # -- discovery helpers ---------------------------------------------------------------------------
+
+
+def _is_core(entry: RegistryEntry) -> bool:
+    """Whether ``entry`` is one of the core's own built-ins."""
+    return entry.distribution == "neuropil" and entry.plugin == "builtins"
 
 
 def _check_kind(kind: str) -> None:

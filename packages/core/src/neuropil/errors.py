@@ -93,22 +93,36 @@ class PluginLoadError(NeuropilError, ImportError):
 
 
 class PluginConflictError(NeuropilError):
-    """Two plugins claim the same ``(kind, name)``; both are refused.
+    """Two plugins claim the same ``(kind, name)``; both are refused, unless one of them is the
+    core's own built-in, which is kept (a plugin cannot switch off ``lif``).
 
     Attributes:
         kind: The component kind.
         name: The contested name.
         owners: The plugins (``"dist version"``) that claim it.
+        kept: The owner whose component is kept (the core), or ``None`` when all are refused.
     """
 
-    def __init__(self, kind: str, name: str, owners: Sequence[str]) -> None:
+    def __init__(
+        self, kind: str, name: str, owners: Sequence[str], kept: str | None = None
+    ) -> None:
         self.kind = kind
         self.name = name
         self.owners = list(owners)
-        super().__init__(
-            f"{kind} {name!r} is provided by more than one plugin ({' and '.join(self.owners)}); "
-            "both are refused. Uninstall one of them, or ask its author to rename the component."
-        )
+        self.kept = kept
+        if kept is None:
+            message = (
+                f"{kind} {name!r} is provided by more than one plugin "
+                f"({' and '.join(self.owners)}); both are refused. Uninstall one of them, or "
+                "ask its author to rename the component."
+            )
+        else:
+            others = " and ".join(o for o in self.owners if o != kept)
+            message = (
+                f"{kind} {name!r} is a built-in of {kept}; the {kind} of the same name from "
+                f"{others} is refused. Ask its author to rename it."
+            )
+        super().__init__(message)
 
 
 class IncompatiblePluginError(NeuropilError):

@@ -11,7 +11,7 @@ Shapes: time-major ``[T, B, ...]`` (steps, batch, then the population's shape).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -43,8 +43,10 @@ class SimulationResult:
     """What a simulation recorded.
 
     Attributes:
-        recordings: Probe key (``"hidden.spikes"``, ``"hidden.v"``, ``"in->hidden.weights"``)
-            to array ``[T, B, n]`` (``n`` the probed neurons or synapses).
+        recordings: Probe key (``"hidden.spikes"``, ``"hidden.v"``) to array ``[T, B, n]``
+            (``n`` the probed neurons); a ``weights`` probe (``"in->hidden.weights"``) is
+            ``[T, n_synapses]``, weights being shared by the batch. The result reads like a
+            mapping of these: ``result["hidden.v"]``, ``list(result)``, ``result.items()``.
         dt: The time step in seconds.
         steps: The number of steps simulated, ``T``.
         final_state: State at the end, by ``"population.variable"``, each ``[B, N]``.
@@ -62,6 +64,23 @@ class SimulationResult:
             raise KeyError(
                 f"nothing recorded as {key!r}; recorded: {', '.join(sorted(self.recordings))}"
             ) from None
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.recordings
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.recordings)
+
+    def __len__(self) -> int:
+        return len(self.recordings)
+
+    def keys(self) -> KeysView[str]:
+        """The probe keys, in the network's probe order."""
+        return self.recordings.keys()
+
+    def items(self) -> ItemsView[str, npt.NDArray[Any]]:
+        """``(probe key, recording)`` pairs."""
+        return self.recordings.items()
 
 
 @runtime_checkable

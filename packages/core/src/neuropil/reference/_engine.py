@@ -303,13 +303,26 @@ class NumpySimulator:
                     f"inputs disagree on the batch size: {name!r} has {arr.shape[1]}, "
                     f"others have {batch}"
                 )
+            if length is not None and arr.shape[0] != length:
+                first = next(iter(arrays))
+                raise EngineError(
+                    f"inputs disagree on the number of steps: {name!r} has {arr.shape[0]}, "
+                    f"{first!r} has {length}; give every input the same T"
+                )
             batch = arr.shape[1]
-            length = arr.shape[0] if length is None else min(length, arr.shape[0])
+            length = arr.shape[0]
             arrays[name] = arr.reshape(arr.shape[0], arr.shape[1], spec.size).astype(self.dtype)
         if steps is None:
             if length is None:
+                wanted = ", ".join(
+                    f"{i.name!r} [T, B, {', '.join(map(str, i.shape))}]"
+                    for i in self.resolved.inputs
+                )
                 raise EngineError(
-                    "give the number of steps (run(..., steps=T)) when no input is given"
+                    "no input given, so the number of steps is unknown: "
+                    + (f"pass the network's inputs ({wanted}), or " if wanted else "")
+                    + "give steps=T"
+                    + (" to run with every input at zero" if wanted else "")
                 )
             steps = length
         if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
