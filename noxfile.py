@@ -10,6 +10,9 @@ isolated     one session per workspace package: a fresh venv with only that pack
              runs that package's tests. This is what proves "install only what you need".
 integration  ``integration/`` in full, and the ``slow`` tests everywhere else
 docs         ``mkdocs build --strict``
+bench        on demand only (``uv run nox -s bench [-- --quick]``): ``benchmarks/`` with the peers
+             they are measured against installed; not in the default sessions, because it
+             installs those peers and takes minutes
 
 Workspace sessions install with ``uv sync --frozen`` into their own venv, so they use exactly
 the versions in ``uv.lock`` and uv's cache (installs are links, not downloads). Isolated
@@ -225,6 +228,7 @@ def typecheck(session: nox.Session) -> None:
         *SRC_DIRS,
         *TEST_DIRS,
         *WORKSPACE_TEST_DIRS,
+        "benchmarks",
         "noxfile.py",
         *session.posargs,
         env={"MYPYPATH": os.pathsep.join(SRC_DIRS)},
@@ -334,3 +338,19 @@ def docs(session: nox.Session) -> None:
         session.create_tmp() + "/site",
         env={"NO_MKDOCS_2_WARNING": "1"},
     )
+
+
+# -- bench --------------------------------------------------------------------------------------
+
+#: The libraries the benchmarks measure neuropil against: installed into the bench session only
+#: (never into the lock), on top of the locked workspace, whose numpy they must accept.
+BENCH_PEERS = ["brian2>=2.9", "cython>=3"]
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """``python -m benchmarks.run`` with the peers installed; arguments after ``--`` go to it
+    (``uv run nox -s bench -- --quick`` is the smoke run)."""
+    _sync(session, "--all-packages")
+    session.run_install("uv", "pip", "install", *BENCH_PEERS)
+    session.run("python", "-m", "benchmarks.run", *session.posargs)

@@ -256,13 +256,13 @@ def quickstart(ctx: Context) -> dict[str, Implementation]:
             counts, sizes, steps * dt, _rate_trace(exc_steps, steps, bin_steps), reference_trace
         )
 
+    # The standalone device is built first: the runtime networks need the runtime device back.
+    standalone: Implementation | None = None
     if ctx.quick:
         ctx.skip("brian2-cpp_standalone", "left out of --quick runs (its build takes ~20 s)")
     else:
         try:
-            implementations["brian2-cpp_standalone"] = _standalone(
-                b2, resolved, inputs, steps, brian2_metrics
-            )
+            standalone = _standalone(b2, resolved, inputs, steps, brian2_metrics)
         except Exception as exc:  # no compiler, or a Brian2 that cannot build here
             ctx.skip("brian2-cpp_standalone", f"build failed: {type(exc).__name__}: {exc}")
         finally:
@@ -274,6 +274,8 @@ def quickstart(ctx: Context) -> dict[str, Implementation]:
         implementations[f"brian2-{target}"] = _runtime(
             b2, resolved, inputs, steps, target, brian2_metrics
         )
+    if standalone is not None:
+        implementations["brian2-cpp_standalone"] = standalone
     return implementations
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 import neuropil
+import neuropil._builtins
 import neuropil.cli
 import neuropil.errors
 import neuropil.hookspecs
@@ -134,6 +135,31 @@ def test_the_top_level_usage_is_documented() -> None:
     assert _usage(neuropil.cli._parser()) in page
 
 
+def _text_blocks(text: str) -> list[str]:
+    return re.findall(r"^```text\n(.*?)^```", text, re.DOTALL | re.MULTILINE)
+
+
+def test_the_plugins_table_is_the_real_output(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The page shows a fresh install: the core's own components only, 100 columns wide.
+    shown = [b for b in _text_blocks((DOCS / "cli.md").read_text(encoding="utf-8")) if "┏" in b]
+    assert len(shown) == 1, "docs/cli.md should show one `neuropil plugins` table"
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    registry = neuropil.Registry(discover=False)
+    registry.register_plugin(
+        neuropil._builtins, "builtins", distribution="neuropil", version=neuropil.__version__
+    )
+    with neuropil.use_registry(registry):
+        assert neuropil.cli.main(["plugins"]) == 0
+    real = [line.rstrip() for line in capsys.readouterr().out.splitlines()]
+    assert [line.rstrip() for line in shown[0].splitlines()] == real, (
+        "docs/cli.md's `neuropil plugins` table is not the real output; paste the output of "
+        "`COLUMNS=100 neuropil plugins` (core only)"
+    )
+
+
 # -- errors --------------------------------------------------------------------------------------
 
 
@@ -180,6 +206,39 @@ def test_time_page_states_the_semantics_of_the_reference_engine() -> None:
         "d >= 1 on any cycle, d = 0 only on acyclic paths. Default delay 1.",
     ):
         assert fact in page
+
+
+def _table_rows(section: str) -> list[list[str]]:
+    """The cells of a markdown table's body rows (header and rule excluded)."""
+    rows = [
+        [cell.strip() for cell in line.strip()[1:-1].split("|")]
+        for line in section.splitlines()
+        if line.startswith("| ")
+    ]
+    return [r for r in rows[1:] if not set("".join(r)) <= set("- :")]
+
+
+def test_table_rows_reads_cells() -> None:
+    text = '| a | b |\n| --- | --- |\n| `x="1"` | 2 |\n\nprose\n'
+    assert _table_rows(text) == [['`x="1"`', "2"]]
+
+
+def test_models_page_reproduces_the_time_page_tool_rows() -> None:
+    # One source of truth: time.md's tools table is the one tests/test_time_mappings.py checks.
+    time_page = (DOCS / "concepts" / "time.md").read_text(encoding="utf-8")
+    tools = _table_rows(time_page.split("## Other tools, in neuropil's terms", 1)[1])
+    by_tool = {row[0]: row for row in tools}
+    models_page = (DOCS / "models.md").read_text(encoding="utf-8")
+    section = models_page.split("## Reproducing other simulators", 1)[1].split("\n## ", 1)[0]
+    rows = _table_rows(section)
+    assert len(rows) >= 6
+    for row in rows:
+        assert row[0] in by_tool, f"docs/models.md names {row[0]!r}, which time.md's table lacks"
+        expected = by_tool[row[0]][: len(row)]
+        assert row == expected, (
+            f"docs/models.md and docs/concepts/time.md disagree on {row[0]}:\n"
+            f"  models.md: {row}\n  time.md:   {expected}"
+        )
 
 
 # -- executed pages ------------------------------------------------------------------------------

@@ -186,7 +186,8 @@ def test_options_choices_and_options_given_as_params() -> None:
     net.population("p", 2, "lif", reset="sub", tau_mem="fast")
     problems = _problems(net)
     assert problems["populations[0].options.reset"] == (
-        "option reset of neuron model 'lif' must be one of ['value', 'subtract', 'none'], got 'sub'"
+        "option reset of neuron model 'lif' must be one of ['value', 'subtract', 'none'], "
+        "got 'sub'; did you mean 'subtract'?"
     )
     assert problems["populations[0].options.tau_mem"] == (
         "tau_mem is a parameter of neuron model 'lif' (seconds); give it a number, got 'fast'"

@@ -68,6 +68,7 @@ from neuropil._serialize import find_null, json_data, network_to_dict
 from neuropil._stimulus import STIMULUS_KINDS, make_stimulus
 from neuropil._suggest import did_you_mean
 from neuropil._training import TrainingConfig, parse_training
+from neuropil._validate import warn_unit
 from neuropil.errors import (
     ExperimentError,
     NetworkValidationError,
@@ -101,6 +102,9 @@ SECTIONS: dict[str, tuple[str, ...] | None] = {
 _DTYPES = ("float32", "float64")
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _DEFAULT_DURATION_S = 1.0
+# Above this a [stimulus] duration is more likely milliseconds written as seconds (1000 meant as
+# 1 s) than a run of minutes; it is accepted with a UnitWarning.
+_LONG_DURATION_S = 100.0
 
 
 @dataclass
@@ -248,7 +252,11 @@ def _parse(
         seed = 0
     dtype = problems.typed("experiment", exp, "dtype", str, "float64", "a string")
     if dtype not in _DTYPES:
-        problems.add("experiment", f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
+        problems.add(
+            "experiment",
+            f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}"
+            f"{did_you_mean(dtype, _DTYPES)}",
+        )
     spec = _Spec(
         path=path,
         name=name,
@@ -302,7 +310,11 @@ def _parse_stimulus(table: Mapping[str, Any], problems: _Problems, seed: int) ->
     problems.keys("stimulus", table, SECTIONS["stimulus"] or ())
     kind = problems.typed("stimulus", table, "kind", str, "poisson", "a string")
     if kind not in STIMULUS_KINDS:
-        problems.add("stimulus", f"kind must be one of {', '.join(STIMULUS_KINDS)}, got {kind!r}")
+        problems.add(
+            "stimulus",
+            f"kind must be one of {', '.join(STIMULUS_KINDS)}, got {kind!r}"
+            f"{did_you_mean(kind, STIMULUS_KINDS)}",
+        )
     out: dict[str, Any] = {"kind": kind}
     if "steps" in table and "duration" in table:
         problems.add("stimulus", "give either steps or duration (seconds), not both")
@@ -541,6 +553,15 @@ def _collect(
 def _check_inputs(spec: _Spec, network: Network, problems: _Problems) -> None:
     names = [i.name for i in network.inputs]
     if spec.stimulus is not None:
+        duration = spec.stimulus["duration"]
+        if duration is not None and duration > _LONG_DURATION_S:
+            warn_unit(
+                f"[stimulus] duration is in seconds; {duration:g} s is "
+                f"{max(1, round(duration / network.dt)):,} steps; if you meant ms write "
+                f"{duration / 1000!r}",
+                place="[stimulus] duration",
+                value=duration,
+            )
         used = "rate_hz" if spec.stimulus["kind"] == "poisson" else "value"
         for key in ("rate_hz", "value"):
             table = spec.stimulus[key]

@@ -43,6 +43,10 @@ class Param:
         high_inclusive: Whether ``high`` itself is allowed.
         per_neuron: Whether a per-neuron array is accepted.
         trainable: Whether the parameter is trainable unless the network says otherwise.
+        typical: The ``(low, high)`` range (inclusive, in ``unit``) most models use, or
+            ``None``. A value inside the bounds but outside this range is accepted with a
+            :class:`~neuropil.errors.UnitWarning`: it is more often a unit slip (``tau_mem=5``
+            meant as 5 ms) than an intended value.
     """
 
     default: float
@@ -54,10 +58,22 @@ class Param:
     high_inclusive: bool = True
     per_neuron: bool = True
     trainable: bool = False
+    typical: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
             raise ValueError(f"unknown unit {self.unit!r}; use one of {', '.join(sorted(UNITS))}")
+        if self.typical is not None:
+            lo, hi = self.typical
+            if (
+                lo > hi
+                or (self.low is not None and lo < self.low)
+                or (self.high is not None and hi > self.high)
+            ):
+                raise ValueError(
+                    f"typical range {self.typical!r} must be (low, high) with low <= high, "
+                    f"inside the bounds {self.bounds_text()}"
+                )
 
     def bounds_text(self) -> str:
         """The bounds as interval notation, e.g. ``(0, 10] s``."""
@@ -84,6 +100,36 @@ class Param:
             if self.contains(value * factor):
                 return f"did you mean {value:g}{text}?"
         return None
+
+    def is_typical(self, value: float) -> bool:
+        """Whether ``value`` lies in the typical range (always true when there is none)."""
+        return self.typical is None or self.typical[0] <= value <= self.typical[1]
+
+    def typical_text(self) -> str:
+        """The typical range as text: ``up to 1 s`` when it starts at the lower bound (or 0),
+        else ``1e-3 to 1 s``; empty when there is none."""
+        if self.typical is None:
+            return ""
+        lo, hi = self.typical
+        unit = "" if self.unit == "1" else f" {self.unit}"
+        if lo == 0 or lo == self.low:
+            return f"up to {hi:g}{unit}"
+        return f"{lo:g} to {hi:g}{unit}"
+
+    def typical_prefix(self, value: float) -> tuple[str, str] | None:
+        """For a value above the typical range that an SI prefix brings into it, the unit
+        probably meant and the exponent that converts it: ``("milliseconds", "e-3")`` for a
+        ``tau_mem`` of 5; else ``None``."""
+        if self.typical is None or value <= self.typical[1] or self.unit not in _PREFIXABLE:
+            return None
+        for factor, text, prefix in ((1e-3, "e-3", "milli"), (1e-6, "e-6", "micro")):
+            if self.typical[0] <= value * factor <= self.typical[1]:
+                return f"{prefix}{UNITS[self.unit]}", text
+        return None
+
+
+#: Units whose name takes an SI prefix as one word (``milliseconds``, ``millivolts``).
+_PREFIXABLE = frozenset({"s", "V", "A", "F", "Hz"})
 
 
 @dataclass(frozen=True)

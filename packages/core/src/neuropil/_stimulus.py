@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neuropil._network import Network
+from neuropil._suggest import did_you_mean
 from neuropil.errors import ExperimentError
 
 __all__ = ["STIMULUS_KINDS", "make_stimulus"]
@@ -68,7 +69,8 @@ def make_stimulus(
     """
     if kind not in STIMULUS_KINDS:
         raise ExperimentError(
-            f"stimulus.kind {kind!r} is not one of {', '.join(STIMULUS_KINDS)}",
+            f"stimulus.kind {kind!r} is not one of {', '.join(STIMULUS_KINDS)}"
+            f"{did_you_mean(kind, STIMULUS_KINDS)}",
             section="stimulus",
         )
     out: dict[str, npt.NDArray[Any]] = {}

@@ -11,12 +11,22 @@ Inputs and populations share one namespace; their names are non-empty and made o
 digits and ``_ . : -`` (so ``"layer1.exc"``, ``"AVAL"``, ``"conv-1"``). Projection names are
 unique among projections, may also use ``>`` and ``#`` (the builder's ``"a->b"``, ``"a->b#2"``),
 and must differ from every input and population name, so that a probe target is unambiguous.
+
+Typical ranges
+--------------
+A value inside a parameter's bounds but outside its declared typical range (``Param.typical``)
+is accepted with a :class:`~neuropil.errors.UnitWarning` naming the place and the likely fix
+(``populations[0].params.tau_mem: 5 s is unusually long for tau_mem (typical: up to 1 s); if you
+meant milliseconds, write 5e-3``). The warnings are emitted before any error is raised.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
+import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +44,12 @@ from neuropil._initializers import check_init
 from neuropil._network import CONNECTIVITY_KINDS, Input, Network, Population, Projection, WeightInit
 from neuropil._schema import UNITS, Option, Param
 from neuropil._suggest import did_you_mean, suggest
-from neuropil.errors import NetworkValidationError, NeuropilError, UnknownComponentError
+from neuropil.errors import (
+    NetworkValidationError,
+    NeuropilError,
+    UnitWarning,
+    UnknownComponentError,
+)
 
 if TYPE_CHECKING:
     from neuropil._registry import Registry
@@ -45,6 +60,7 @@ __all__ = [
     "PROJECTION_NAME",
     "options_given_as_params",
     "validate_network",
+    "warn_unit",
 ]
 
 #: The pattern an input or population name must match.
@@ -80,9 +96,29 @@ def validate_network(network: Network, registry: Registry | None = None) -> None
         from neuropil._registry import get_registry
 
         registry = get_registry()
-    problems = _Checker(network, registry).run()
+    checker = _Checker(network, registry)
+    problems = checker.run()
+    for place, message, value in checker.unusual:
+        warn_unit(f"{place}: {message}", place=place, value=value)
     if problems:
         raise NetworkValidationError(problems)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_unit(message: str, *, place: str | None = None, value: float | None = None) -> None:
+    """Emit a :class:`~neuropil.errors.UnitWarning` attributed to the first caller outside the
+    ``neuropil`` package (the user's ``validate()``, ``compile()`` or ``run_experiment()``
+    line), so that Python's default filter shows it once per place in the user's code."""
+    frame = sys._getframe(1)
+    level = 2
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        _PACKAGE_DIR
+    ):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(UnitWarning(message, place=place, value=value), stacklevel=level)
 
 
 def options_given_as_params(
@@ -144,11 +180,29 @@ def _choice_ok(value: Any, choices: Sequence[Any]) -> bool:
     return any(type(c) is type(value) and c == value for c in choices)
 
 
+def _choice_hint(value: Any, choices: Sequence[Any]) -> str:
+    """``"; did you mean 'subtract'?"`` for a misspelled string option, else ``""``."""
+    if not isinstance(value, str):
+        return ""
+    return did_you_mean(value, [c for c in choices if isinstance(c, str)])
+
+
+def _unusual(name: str, value: float, param: Param) -> str:
+    """Why ``value`` (inside the bounds) is outside ``param``'s typical range."""
+    high = param.typical is not None and value > param.typical[1]
+    words = ("long", "short") if param.unit == "s" else ("large", "small")
+    word = words[0] if high else words[1]
+    unit = "" if param.unit == "1" else f" {param.unit}"
+    return f"{value:g}{unit} is unusually {word} for {name} (typical: {param.typical_text()})"
+
+
 class _Checker:
     def __init__(self, network: Network, registry: Registry) -> None:
         self.net = network
         self.registry = registry
         self.problems: list[tuple[str, str]] = []
+        # (path, message, value) of values inside the bounds but outside the typical range.
+        self.unusual: list[tuple[str, str, float]] = []
         self.nodes: dict[str, Input | Population] = {}
         self.node_ok: dict[str, bool] = {}
         self.neuron_models: dict[str, Any] = {}
@@ -236,6 +290,25 @@ class _Checker:
                 )
                 hint = param.unit_hint(v)
                 self.add(path, msg + (f"; {hint}" if hint else ""))
+                return
+            unusual = [k for k, v in enumerate(value.tolist()) if not param.is_typical(v)]
+            if unusual:
+                k = unusual[0]
+                v = float(value[k])
+                prefix = param.typical_prefix(v)
+                self.unusual.append(
+                    (
+                        path,
+                        f"{len(unusual)} of {size} values are unusual, e.g. index {k}: "
+                        + _unusual(name, v, param)
+                        + (
+                            f"; if you meant {prefix[0]}, multiply the array by 1{prefix[1]}"
+                            if prefix
+                            else ""
+                        ),
+                        v,
+                    )
+                )
             return
         if not _is_real(value):
             self.add(path, f"{name} expects a number in {_bounds(param)}, got {value!r}")
@@ -250,6 +323,10 @@ class _Checker:
                 f"{name} expects {_unit_word(param)} in {_bounds(param)}, got {v:g}"
                 + (f"; {hint}" if hint else ""),
             )
+        elif not param.is_typical(v):
+            prefix = param.typical_prefix(v)
+            fix = f"; if you meant {prefix[0]}, write {v:g}{prefix[1]}" if prefix else ""
+            self.unusual.append((path, _unusual(name, v, param) + fix, v))
 
     def check_params(
         self,
@@ -273,7 +350,8 @@ class _Checker:
                     self.add(
                         place,
                         f"{key} is an option of {owner}, one of "
-                        f"{list(options[key].choices)!r}, got {value!r}",
+                        f"{list(options[key].choices)!r}, got {value!r}"
+                        f"{_choice_hint(value, options[key].choices)}",
                     )
             else:
                 known = sorted([*params, *options])
@@ -301,7 +379,8 @@ class _Checker:
                     self.add(
                         place,
                         f"option {key} of {owner} must be one of "
-                        f"{list(options[key].choices)!r}, got {value!r}",
+                        f"{list(options[key].choices)!r}, got {value!r}"
+                        f"{_choice_hint(value, options[key].choices)}",
                     )
             elif key in params:
                 self.add(

@@ -10,7 +10,8 @@ Commands::
     neuropil --version
 
 Exit codes: 0 success, 1 a neuropil error (one clear line on stderr, no traceback), 2 a usage
-error.
+error. Warnings (a :class:`~neuropil.errors.UnitWarning` for a likely unit slip) are printed
+once each as ``warning: ...`` on stderr and do not change the exit code.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -52,11 +54,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Console(highlight=False)
     err = Console(stderr=True, highlight=False)
     command: Callable[[argparse.Namespace, Console], int] = args.command
-    try:
-        return command(args, out)
-    except NeuropilError as exc:
-        err.print(Text("error: ", style="bold red") + Text(str(exc)), soft_wrap=True)
-        return 1
+    with warnings.catch_warnings():
+        warnings.showwarning = _warning_printer(err)
+        try:
+            return command(args, out)
+        except NeuropilError as exc:
+            err.print(Text("error: ", style="bold red") + Text(str(exc)), soft_wrap=True)
+            return 1
+
+
+def _warning_printer(err: Console) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that prints each warning once as ``warning: <message>``: the
+    place is in neuropil's messages, so Python's file and line (neuropil's own code) would only
+    be noise, and a network validated twice (check, then compile) warns once."""
+    seen: set[str] = set()
+
+    def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        text = str(message)
+        if not category.__module__.startswith("neuropil"):
+            text = f"{category.__name__}: {text}"
+        if text not in seen:
+            seen.add(text)
+            err.print(Text("warning: ", style="bold yellow") + Text(text), soft_wrap=True)
+
+    return show
 
 
 def _parser() -> argparse.ArgumentParser:

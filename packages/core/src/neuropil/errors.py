@@ -18,6 +18,7 @@ __all__ = [
     "PluginConflictError",
     "PluginLoadError",
     "SerializationError",
+    "UnitWarning",
     "UnknownComponentError",
 ]
 
@@ -213,4 +214,26 @@ class ExperimentError(NeuropilError, ValueError):
 
     def __init__(self, message: str, section: str | None = None) -> None:
         self.section = section
+        super().__init__(message)
+
+
+class UnitWarning(UserWarning):
+    """A value is inside its bounds but outside the range models typically use, so it is more
+    likely a unit slip than a choice (``tau_mem=5``: 5 s, where 5 ms was probably meant).
+
+    A warning, not an error: the value is accepted and used as given. The message names the
+    place, the typical range and the fix, e.g. ``populations[0].params.tau_mem: 5 s is unusually
+    long for tau_mem (typical: up to 1 s); if you meant milliseconds, write 5e-3``.
+
+    Attributes:
+        place: Where the value is (``"populations[0].params.tau_mem"``, ``"[stimulus]
+            duration"``), or ``None``.
+        value: The value concerned, or ``None``.
+    """
+
+    def __init__(
+        self, message: str, *, place: str | None = None, value: float | None = None
+    ) -> None:
+        self.place = place
+        self.value = value
         super().__init__(message)

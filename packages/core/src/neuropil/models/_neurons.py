@@ -119,6 +119,7 @@ from typing import Any
 from neuropil._models import NeuronModel
 from neuropil._ops import Array, Ops, StepContext, SurrogateFn
 from neuropil._schema import Option, Param, StateVar
+from neuropil._suggest import did_you_mean
 from neuropil.errors import EngineError
 
 __all__ = ["ALIF", "CUBA_LIF", "IF", "IZHIKEVICH", "LI", "LIF"]
@@ -129,9 +130,25 @@ _TAU_LOW, _TAU_HIGH = 0.0, 10.0
 _V_LOW, _V_HIGH = -10.0, 10.0
 _BIAS_LOW, _BIAS_HIGH = -1e3, 1e3
 
+# Typical ranges catch the unit slips the bounds let through (tau_mem=5 meant as 5 ms): a value
+# inside the bounds but outside its typical range validates with a UnitWarning. Membrane and
+# synaptic time constants are milliseconds to a few hundred ms (cortical membranes 10-100 ms,
+# AMPA ~5 ms, NMDA and GABA-B up to ~300 ms; snnTorch, Norse and Lava use 1-100 ms), so a full
+# second already leaves a margin. Refractory periods are a few ms (absolute ~1-5 ms, relative up
+# to ~20 ms); 100 ms caps a neuron at 10 Hz, which nobody sets on purpose without knowing it.
+# Threshold adaptation is slow by design: LSNNs and e-prop use tau_adapt of 200 ms to 2 s (up
+# to a few seconds for working-memory tasks), hence 5 s. Voltages get no typical range: the
+# dimensionless convention (v_th = 1) and SI volts (v_th = -50e-3) overlap, so no range tells a
+# slip from a choice.
+_TAU_TYPICAL = (0.0, 1.0)
+_TAU_REF_TYPICAL = (0.0, 0.1)
+_TAU_ADAPT_TYPICAL = (0.0, 5.0)
 
-def _tau(default: float, doc: str) -> Param:
-    return Param(default, "s", doc, low=_TAU_LOW, high=_TAU_HIGH, low_inclusive=False)
+
+def _tau(default: float, doc: str, typical: tuple[float, float] = _TAU_TYPICAL) -> Param:
+    return Param(
+        default, "s", doc, low=_TAU_LOW, high=_TAU_HIGH, low_inclusive=False, typical=typical
+    )
 
 
 def _volt(default: float, doc: str) -> Param:
@@ -159,6 +176,7 @@ def _tau_ref() -> Param:
         "refractory period, held for round(tau_ref / dt) steps after a spike",
         low=0.0,
         high=_TAU_HIGH,
+        typical=_TAU_REF_TYPICAL,
     )
 
 
@@ -201,9 +219,11 @@ def _option(options: Mapping[str, Any], schema: Mapping[str, Option], name: str,
     value = options.get(name, schema[name].default)
     if value not in schema[name].choices:
         choices = ", ".join(repr(c) for c in schema[name].choices)
-        raise EngineError(
-            f"{model}: option {name}={value!r} is not one of {choices}; pass one of them"
+        strings = [c for c in schema[name].choices if isinstance(c, str)]
+        hint = (did_you_mean(value, strings) if isinstance(value, str) else "") or (
+            "; pass one of them"
         )
+        raise EngineError(f"{model}: option {name}={value!r} is not one of {choices}{hint}")
     return value
 
 
@@ -612,7 +632,9 @@ step's spike).
 
 _ALIF_PARAMS = {
     "tau_mem": _tau(20e-3, "membrane time constant"),
-    "tau_adapt": _tau(200e-3, "time constant of the threshold adaptation b"),
+    "tau_adapt": _tau(
+        200e-3, "time constant of the threshold adaptation b", typical=_TAU_ADAPT_TYPICAL
+    ),
     "v_th": _volt(1.0, "baseline threshold (Bellec's b0)"),
     "beta": Param(
         0.1,

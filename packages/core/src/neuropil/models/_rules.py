@@ -51,7 +51,19 @@ def _scalar(params: Mapping[str, Any], name: str, rule: str) -> Any:
 
 
 def _tau(default: float, doc: str) -> Param:
-    return Param(default, "s", doc, low=0.0, high=10.0, low_inclusive=False, per_neuron=False)
+    # STDP windows are ~10-40 ms (Bi & Poo 1998), the slow traces of triplet rules a few hundred
+    # ms (Pfister & Gerstner 2006), rate estimates tens to hundreds of ms: a second or more is a
+    # unit slip far more often than a choice (tau_plus=20 meant as 20 ms), warned as UnitWarning.
+    return Param(
+        default,
+        "s",
+        doc,
+        low=0.0,
+        high=10.0,
+        low_inclusive=False,
+        per_neuron=False,
+        typical=(0.0, 1.0),
+    )
 
 
 # -------------------------------------------------------------------------------------- stdp

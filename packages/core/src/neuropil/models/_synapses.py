@@ -86,6 +86,9 @@ EXPONENTIAL = SynapseModel(
             low=0.0,
             high=10.0,
             low_inclusive=False,
+            # AMPA ~5 ms to NMDA / GABA-B ~300 ms: a second or more is a unit slip far more
+            # often than a choice (tau_syn=5 meant as 5 ms); it validates with a UnitWarning.
+            typical=(0.0, 1.0),
         ),
     },
     state={"i": StateVar("A", "synaptic current", 0.0)},
