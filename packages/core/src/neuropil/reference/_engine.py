@@ -97,6 +97,20 @@ class _Group:
     weights: _Arr
     pre_idx: npt.NDArray[np.int64] | None = None
     post_idx: npt.NDArray[np.int64] | None = None
+    pre_size: int = 0
+    # sparse groups, for event-driven delivery: synapses ordered by pre-synaptic neuron, and
+    # where each neuron's synapses start (CSR by row = pre)
+    indptr: npt.NDArray[np.int64] | None = None
+    post_by_pre: npt.NDArray[np.int64] | None = None
+    weights_by_pre: _Arr | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind == "sparse" and self.pre_idx is not None and self.post_idx is not None:
+            order = np.argsort(self.pre_idx, kind="stable")
+            counts = np.bincount(self.pre_idx, minlength=self.pre_size)
+            self.indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+            self.post_by_pre = self.post_idx[order]
+            self.weights_by_pre = self.weights[order]
 
 
 @dataclass
@@ -514,6 +528,9 @@ class NumpySimulator:
             if group.pre_idx is None or group.post_idx is None:
                 raise EngineError(f"projection {proj.name!r}: sparse without indices")
             batch = x.shape[0]
+            active_b, active_pre = np.nonzero(x)
+            if active_pre.size * 4 < x.size and group.indptr is not None:
+                return self._deliver_events(proj, group, x, active_b, active_pre)
             # One bincount over (batch, post) pairs: far faster than ufunc.at, same sums.
             flat = (np.arange(batch)[:, None] * proj.post_size + group.post_idx[None, :]).ravel()
             contrib = (x[:, group.pre_idx] * w).ravel()
@@ -522,6 +539,33 @@ class NumpySimulator:
         if group.kind == "conv2d":
             return self._conv2d(proj, w, x)
         raise EngineError(f"projection {proj.name!r}: unknown connectivity {group.kind!r}")
+
+    def _deliver_events(
+        self,
+        proj: ResolvedProjection,
+        group: _Group,
+        x: _Arr,
+        active_b: npt.NDArray[np.intp],
+        active_pre: npt.NDArray[np.intp],
+    ) -> _Arr:
+        """Sparse delivery touching only the synapses of active pre-synaptic neurons (most
+        neurons are silent in most steps), as event-driven simulators do."""
+        indptr, post_by_pre, weights_by_pre = group.indptr, group.post_by_pre, group.weights_by_pre
+        if indptr is None or post_by_pre is None or weights_by_pre is None:
+            raise EngineError(f"projection {proj.name!r}: sparse group without its CSR index")
+        batch = x.shape[0]
+        starts = indptr[active_pre]
+        counts = indptr[active_pre + 1] - starts
+        total = int(counts.sum())
+        if total == 0:
+            return np.zeros((batch, proj.post_size), dtype=self.dtype)
+        # synapse indices of every active neuron, one run per neuron: start, start + 1, ...
+        run_start = np.cumsum(counts) - counts
+        syn = np.arange(total) + np.repeat(starts - run_start, counts)
+        values = np.repeat(x[active_b, active_pre], counts) * weights_by_pre[syn]
+        flat = np.repeat(active_b, counts) * proj.post_size + post_by_pre[syn]
+        summed = np.bincount(flat, weights=values, minlength=batch * proj.post_size)
+        return summed.reshape(batch, proj.post_size).astype(self.dtype)
 
     def _conv2d(self, proj: ResolvedProjection, w: _Arr, x: _Arr) -> _Arr:
         if proj.kernel_size is None:
@@ -563,7 +607,7 @@ class NumpySimulator:
 
 def _delay_groups(proj: ResolvedProjection, w: _Arr, delays: _Arr) -> list[_Group]:
     if delays.ndim == 0:
-        return [_Group(int(delays), proj.kind, w, proj.pre_idx, proj.post_idx)]
+        return [_Group(int(delays), proj.kind, w, proj.pre_idx, proj.post_idx, proj.pre_size)]
     groups = []
     for d in np.unique(delays):
         sel = delays == d
@@ -577,7 +621,16 @@ def _delay_groups(proj: ResolvedProjection, w: _Arr, delays: _Arr) -> list[_Grou
             raise EngineError(
                 f"projection {proj.name!r}: per-synapse delays on {proj.kind!r} connectivity"
             )
-        groups.append(_Group(int(d), "sparse", w[sel], pre.astype(np.int64), post.astype(np.int64)))
+        groups.append(
+            _Group(
+                int(d),
+                "sparse",
+                w[sel],
+                pre.astype(np.int64),
+                post.astype(np.int64),
+                proj.pre_size,
+            )
+        )
     return groups
 
 
