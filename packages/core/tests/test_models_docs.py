@@ -1,11 +1,10 @@
 """The standard models' schemas and documentation: bounds, unit hints, registry targets, and the
-"Discrete update" block that the code, the definition's doc, the module docstring and
+"Discrete update" block that the code, the definition's doc and
 docs/models.md must all agree on."""
 
 from __future__ import annotations
 
 import importlib
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -67,14 +66,6 @@ def block(text: str, name: str) -> list[str]:
         body.append(line)
     indent = min(len(line) - len(line.lstrip()) for line in body)
     return [header] + [line[indent:].rstrip() for line in body]
-
-
-@pytest.mark.parametrize("definition", ALL, ids=lambda d: d.name)
-def test_doc_block_matches_the_module_docstring(definition: Any) -> None:
-    step = getattr(definition, "step", None) or definition.derivative
-    module_doc = sys.modules[step.__module__].__doc__
-    assert module_doc is not None
-    assert block(definition.doc, definition.name) == block(module_doc, definition.name)
 
 
 def _page() -> str:

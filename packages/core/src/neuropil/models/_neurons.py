@@ -18,97 +18,8 @@ Conventions shared by every model here:
   refractory *steps*; a spike sets it to ``round(tau_ref / dt)``; while ``ref > 0`` the membrane
   keeps its value (the input of the step is dropped) and the threshold is not tested.
 
-The exact updates (each definition's ``doc`` repeats its block, with the options explained):
-
-Discrete update (lif):
-    decay = exp(-dt / tau_mem)
-    drive = r * (current + bias)
-    integration="exact":            v_inf = v_rest + drive
-                                    v1 = v_inf + (v - v_inf) * decay
-    integration="euler":            v1 = v + dt / tau_mem * (v_rest - v + drive)
-    integration="add_after_decay":  v1 = v_rest + decay * (v - v_rest) + drive
-    integration="add_before_decay": v1 = v_rest + decay * (v - v_rest + drive)
-    reset="value":    reset(x, z) = (1 - z) * x + z * v_reset
-    reset="subtract": reset(x, z) = x - z * (v_th - v_reset)
-    reset="none":     reset(x, z) = x
-    held = ref > 0
-    reset_timing="immediate":       v2 = where(held, v, v1)
-                                    s' = where(held, 0, spike(v2 - v_th))
-                                    v' = reset(v2, s')
-    reset_timing="deferred":        v' = where(held, reset(v, s), reset(v1, s))
-                                    s' = where(held, 0, spike(v' - v_th))
-    ref' = where(s' > 0, floor(tau_ref / dt + 0.5), max(ref - 1, 0))
-    output = s'
-
-Discrete update (if):
-    v1 = v + r * (current + bias)
-    reset="value":    reset(x, z) = (1 - z) * x + z * v_reset
-    reset="subtract": reset(x, z) = x - z * (v_th - v_reset)
-    reset="none":     reset(x, z) = x
-    held = ref > 0
-    reset_timing="immediate":       v2 = where(held, v, v1)
-                                    s' = where(held, 0, spike(v2 - v_th))
-                                    v' = reset(v2, s')
-    reset_timing="deferred":        v' = where(held, reset(v, s), reset(v1, s))
-                                    s' = where(held, 0, spike(v' - v_th))
-    ref' = where(s' > 0, floor(tau_ref / dt + 0.5), max(ref - 1, 0))
-    output = s'
-
-Discrete update (li):
-    decay = exp(-dt / tau_mem)
-    drive = r * (current + bias)
-    integration="exact":            v_inf = v_rest + drive
-                                    v' = v_inf + (v - v_inf) * decay
-    integration="euler":            v' = v + dt / tau_mem * (v_rest - v + drive)
-    integration="add_after_decay":  v' = v_rest + decay * (v - v_rest) + drive
-    integration="add_before_decay": v' = v_rest + decay * (v - v_rest + drive)
-    output = v'
-
-Discrete update (cuba_lif):
-    i' = i * exp(-dt / tau_syn) + w_in * current
-    decay = exp(-dt / tau_mem)
-    drive = r * (i' + bias)
-    integration="exact":            v_inf = v_rest + drive
-                                    v1 = v_inf + (v - v_inf) * decay
-    integration="euler":            v1 = v + dt / tau_mem * (v_rest - v + drive)
-    integration="add_after_decay":  v1 = v_rest + decay * (v - v_rest) + drive
-    integration="add_before_decay": v1 = v_rest + decay * (v - v_rest + drive)
-    reset="value":    reset(x, z) = (1 - z) * x + z * v_reset
-    reset="subtract": reset(x, z) = x - z * (v_th - v_reset)
-    reset="none":     reset(x, z) = x
-    held = ref > 0
-    reset_timing="immediate":       v2 = where(held, v, v1)
-                                    s' = where(held, 0, spike(v2 - v_th))
-                                    v' = reset(v2, s')
-    reset_timing="deferred":        v' = where(held, reset(v, s), reset(v1, s))
-                                    s' = where(held, 0, spike(v' - v_th))
-    ref' = where(s' > 0, floor(tau_ref / dt + 0.5), max(ref - 1, 0))
-    output = s'
-
-Discrete update (alif):
-    decay = exp(-dt / tau_mem)
-    rho = exp(-dt / tau_adapt)
-    drive = r * (current + bias)
-    integration="exact":            v_inf = v_rest + drive
-                                    v1 = v_inf + (v - v_inf) * decay
-    integration="euler":            v1 = v + dt / tau_mem * (v_rest - v + drive)
-    integration="add_after_decay":  v1 = v_rest + decay * (v - v_rest) + drive
-    integration="add_before_decay": v1 = v_rest + decay * (v - v_rest + drive)
-    A = v_th + beta * b
-    s' = spike(v1 - A)
-    reset="value":    v' = (1 - s') * v1 + s' * v_reset
-    reset="subtract": v' = v1 - s' * (A - v_reset)
-    b' = rho * b + s'
-    output = s'
-
-Discrete update (izhikevich):
-    drive = r * (current + bias)
-    v1 = v + dt * (4e4 * v * v + 5e3 * v + 140 - 1e3 * u + 1e3 * drive)
-    u1 = u + dt * a * (b * v - u)
-    s' = spike(v1 - v_peak)
-    v' = (1 - s') * v1 + s' * c
-    u' = u1 + s' * d
-    output = s'
+Each definition's ``doc`` holds its exact "Discrete update" block, which the code follows
+line for line; docs/models.md shows the same blocks (a test keeps the two identical).
 """
 
 from __future__ import annotations
@@ -119,8 +30,8 @@ from typing import Any
 from neuropil._models import NeuronModel
 from neuropil._ops import Array, Ops, StepContext, SurrogateFn
 from neuropil._schema import Option, Param, StateVar
-from neuropil._suggest import did_you_mean
 from neuropil.errors import EngineError
+from neuropil.models._lookup import option, param
 
 __all__ = ["ALIF", "CUBA_LIF", "IF", "IZHIKEVICH", "LI", "LIF"]
 
@@ -202,29 +113,6 @@ _RESET_TIMING = Option(
 
 _REFRACTORY_STATE = StateVar("1", "refractory steps left (0: not refractory)", 0.0)
 _LAST_SPIKE_STATE = StateVar("1", "the spike of the last step (0 or 1)", 0.0)
-
-
-def _param(ops: Ops, params: Mapping[str, Array], name: str, model: str) -> Array:
-    try:
-        value = params[name]
-    except KeyError:
-        raise EngineError(
-            f"{model}: parameter {name!r} is missing from the step's params; pass every "
-            "parameter of the model's schema (the engine fills in the defaults)"
-        ) from None
-    return ops.asarray(value)
-
-
-def _option(options: Mapping[str, Any], schema: Mapping[str, Option], name: str, model: str) -> Any:
-    value = options.get(name, schema[name].default)
-    if value not in schema[name].choices:
-        choices = ", ".join(repr(c) for c in schema[name].choices)
-        strings = [c for c in schema[name].choices if isinstance(c, str)]
-        hint = (did_you_mean(value, strings) if isinstance(value, str) else "") or (
-            "; pass one of them"
-        )
-        raise EngineError(f"{model}: option {name}={value!r} is not one of {choices}{hint}")
-    return value
 
 
 def _surrogate(ctx: StepContext, model: str) -> SurrogateFn:
@@ -315,16 +203,16 @@ def _lif_step(
     ctx: StepContext,
 ) -> tuple[dict[str, Array], Array]:
     """One step of ``lif``; see :data:`LIF`'s doc for the exact update."""
-    integration = _option(options, _LIF_OPTIONS, "integration", "lif")
-    reset = _option(options, _LIF_OPTIONS, "reset", "lif")
-    timing = _option(options, _LIF_OPTIONS, "reset_timing", "lif")
-    tau_mem = _param(ops, params, "tau_mem", "lif")
-    v_rest = _param(ops, params, "v_rest", "lif")
-    v_th = _param(ops, params, "v_th", "lif")
-    v_reset = _param(ops, params, "v_reset", "lif")
-    r = _param(ops, params, "r", "lif")
-    bias = _param(ops, params, "bias", "lif")
-    tau_ref = _param(ops, params, "tau_ref", "lif")
+    integration = option(options, _LIF_OPTIONS, "integration", "lif")
+    reset = option(options, _LIF_OPTIONS, "reset", "lif")
+    timing = option(options, _LIF_OPTIONS, "reset_timing", "lif")
+    tau_mem = param(ops, params, "tau_mem", "lif")
+    v_rest = param(ops, params, "v_rest", "lif")
+    v_th = param(ops, params, "v_th", "lif")
+    v_reset = param(ops, params, "v_reset", "lif")
+    r = param(ops, params, "r", "lif")
+    bias = param(ops, params, "bias", "lif")
+    tau_ref = param(ops, params, "tau_ref", "lif")
 
     decay = ops.exp(-ctx.dt / tau_mem)
     drive = r * (current + bias)
@@ -416,13 +304,13 @@ def _if_step(
     ctx: StepContext,
 ) -> tuple[dict[str, Array], Array]:
     """One step of ``if``; see :data:`IF`'s doc for the exact update."""
-    reset = _option(options, _IF_OPTIONS, "reset", "if")
-    timing = _option(options, _IF_OPTIONS, "reset_timing", "if")
-    v_th = _param(ops, params, "v_th", "if")
-    v_reset = _param(ops, params, "v_reset", "if")
-    r = _param(ops, params, "r", "if")
-    bias = _param(ops, params, "bias", "if")
-    tau_ref = _param(ops, params, "tau_ref", "if")
+    reset = option(options, _IF_OPTIONS, "reset", "if")
+    timing = option(options, _IF_OPTIONS, "reset_timing", "if")
+    v_th = param(ops, params, "v_th", "if")
+    v_reset = param(ops, params, "v_reset", "if")
+    r = param(ops, params, "r", "if")
+    bias = param(ops, params, "bias", "if")
+    tau_ref = param(ops, params, "tau_ref", "if")
 
     v1 = state["v"] + r * (current + bias)
     v_new, s_new, ref_new = _fire(ops, ctx, "if", reset, timing, state, v1, v_th, v_reset, tau_ref)
@@ -485,11 +373,11 @@ def _li_step(
     ctx: StepContext,
 ) -> tuple[dict[str, Array], Array]:
     """One step of ``li``; see :data:`LI`'s doc for the exact update."""
-    integration = _option(options, _LI_OPTIONS, "integration", "li")
-    tau_mem = _param(ops, params, "tau_mem", "li")
-    v_rest = _param(ops, params, "v_rest", "li")
-    r = _param(ops, params, "r", "li")
-    bias = _param(ops, params, "bias", "li")
+    integration = option(options, _LI_OPTIONS, "integration", "li")
+    tau_mem = param(ops, params, "tau_mem", "li")
+    v_rest = param(ops, params, "v_rest", "li")
+    r = param(ops, params, "r", "li")
+    bias = param(ops, params, "bias", "li")
 
     decay = ops.exp(-ctx.dt / tau_mem)
     drive = r * (current + bias)
@@ -557,18 +445,18 @@ def _cuba_lif_step(
     ctx: StepContext,
 ) -> tuple[dict[str, Array], Array]:
     """One step of ``cuba_lif``; see :data:`CUBA_LIF`'s doc for the exact update."""
-    integration = _option(options, _CUBA_OPTIONS, "integration", "cuba_lif")
-    reset = _option(options, _CUBA_OPTIONS, "reset", "cuba_lif")
-    timing = _option(options, _CUBA_OPTIONS, "reset_timing", "cuba_lif")
-    tau_syn = _param(ops, params, "tau_syn", "cuba_lif")
-    tau_mem = _param(ops, params, "tau_mem", "cuba_lif")
-    v_rest = _param(ops, params, "v_rest", "cuba_lif")
-    v_th = _param(ops, params, "v_th", "cuba_lif")
-    v_reset = _param(ops, params, "v_reset", "cuba_lif")
-    r = _param(ops, params, "r", "cuba_lif")
-    bias = _param(ops, params, "bias", "cuba_lif")
-    w_in = _param(ops, params, "w_in", "cuba_lif")
-    tau_ref = _param(ops, params, "tau_ref", "cuba_lif")
+    integration = option(options, _CUBA_OPTIONS, "integration", "cuba_lif")
+    reset = option(options, _CUBA_OPTIONS, "reset", "cuba_lif")
+    timing = option(options, _CUBA_OPTIONS, "reset_timing", "cuba_lif")
+    tau_syn = param(ops, params, "tau_syn", "cuba_lif")
+    tau_mem = param(ops, params, "tau_mem", "cuba_lif")
+    v_rest = param(ops, params, "v_rest", "cuba_lif")
+    v_th = param(ops, params, "v_th", "cuba_lif")
+    v_reset = param(ops, params, "v_reset", "cuba_lif")
+    r = param(ops, params, "r", "cuba_lif")
+    bias = param(ops, params, "bias", "cuba_lif")
+    w_in = param(ops, params, "w_in", "cuba_lif")
+    tau_ref = param(ops, params, "tau_ref", "cuba_lif")
 
     i_new = state["i"] * ops.exp(-ctx.dt / tau_syn) + w_in * current
     decay = ops.exp(-ctx.dt / tau_mem)
@@ -672,16 +560,16 @@ def _alif_step(
     ctx: StepContext,
 ) -> tuple[dict[str, Array], Array]:
     """One step of ``alif``; see :data:`ALIF`'s doc for the exact update."""
-    integration = _option(options, _ALIF_OPTIONS, "integration", "alif")
-    reset = _option(options, _ALIF_OPTIONS, "reset", "alif")
-    tau_mem = _param(ops, params, "tau_mem", "alif")
-    tau_adapt = _param(ops, params, "tau_adapt", "alif")
-    v_th = _param(ops, params, "v_th", "alif")
-    beta = _param(ops, params, "beta", "alif")
-    v_rest = _param(ops, params, "v_rest", "alif")
-    v_reset = _param(ops, params, "v_reset", "alif")
-    r = _param(ops, params, "r", "alif")
-    bias = _param(ops, params, "bias", "alif")
+    integration = option(options, _ALIF_OPTIONS, "integration", "alif")
+    reset = option(options, _ALIF_OPTIONS, "reset", "alif")
+    tau_mem = param(ops, params, "tau_mem", "alif")
+    tau_adapt = param(ops, params, "tau_adapt", "alif")
+    v_th = param(ops, params, "v_th", "alif")
+    beta = param(ops, params, "beta", "alif")
+    v_rest = param(ops, params, "v_rest", "alif")
+    v_reset = param(ops, params, "v_reset", "alif")
+    r = param(ops, params, "r", "alif")
+    bias = param(ops, params, "bias", "alif")
 
     decay = ops.exp(-ctx.dt / tau_mem)
     rho = ops.exp(-ctx.dt / tau_adapt)
@@ -768,13 +656,13 @@ def _izhikevich_step(
     ctx: StepContext,
 ) -> tuple[dict[str, Array], Array]:
     """One step of ``izhikevich``; see :data:`IZHIKEVICH`'s doc for the exact update."""
-    a = _param(ops, params, "a", "izhikevich")
-    b = _param(ops, params, "b", "izhikevich")
-    c = _param(ops, params, "c", "izhikevich")
-    d = _param(ops, params, "d", "izhikevich")
-    v_peak = _param(ops, params, "v_peak", "izhikevich")
-    r = _param(ops, params, "r", "izhikevich")
-    bias = _param(ops, params, "bias", "izhikevich")
+    a = param(ops, params, "a", "izhikevich")
+    b = param(ops, params, "b", "izhikevich")
+    c = param(ops, params, "c", "izhikevich")
+    d = param(ops, params, "d", "izhikevich")
+    v_peak = param(ops, params, "v_peak", "izhikevich")
+    r = param(ops, params, "r", "izhikevich")
+    bias = param(ops, params, "bias", "izhikevich")
     v, u, dt = state["v"], state["u"], ctx.dt
 
     drive = r * (current + bias)

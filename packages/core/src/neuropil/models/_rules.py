@@ -7,24 +7,8 @@ synapses this step (after the projection's delay), ``post`` the post-synaptic ou
 Weights ``w`` have no batch axis: the change is averaged over the batch. The new weights act from
 the next step.
 
-Discrete update (stdp):
-    x1 = x * exp(-dt / tau_plus)
-    y1 = y * exp(-dt / tau_minus)
-    ltd = a_minus * view.post(y1) * view.pre(pre)
-    x' = x1 + pre
-    ltp = a_plus * view.pre(x') * view.post(post)
-    y' = y1 + post
-    weight_dependence="additive":       dw = ltp - ltd
-    weight_dependence="multiplicative": dw = ltp * (w_max - w) - ltd * (w - w_min)
-    w' = clip(w + mean_B(dw), w_min, w_max)
-
-Discrete update (oja):
-    k = 1 - exp(-dt / tau)
-    x' = x + k * (pre - x)
-    y' = y + k * (post - y)
-    xs = view.pre(x')
-    ys = view.post(y')
-    w' = w + mean_B(eta * (ys * xs - ys * ys * w))
+Each definition's ``doc`` holds its exact "Discrete update" block, which the code follows
+line for line; docs/models.md shows the same blocks (a test keeps the two identical).
 """
 
 from __future__ import annotations
@@ -35,19 +19,9 @@ from typing import Any
 from neuropil._models import LearningRule, SynapseView
 from neuropil._ops import Array, Ops, StepContext
 from neuropil._schema import Option, Param, StateVar
-from neuropil.errors import EngineError
+from neuropil.models._lookup import option, param
 
 __all__ = ["OJA", "STDP"]
-
-
-def _scalar(params: Mapping[str, Any], name: str, rule: str) -> Any:
-    try:
-        return params[name]
-    except KeyError:
-        raise EngineError(
-            f"{rule}: parameter {name!r} is missing from the step's params; pass every "
-            "parameter of the rule's schema (the engine fills in the defaults)"
-        ) from None
 
 
 def _tau(default: float, doc: str) -> Param:
@@ -90,18 +64,13 @@ def _stdp_step(
     ctx: StepContext,
 ) -> tuple[dict[str, Array], Array]:
     """One step of ``stdp``; see :data:`STDP`'s doc for the exact update."""
-    dependence = options.get("weight_dependence", "additive")
-    if dependence not in _STDP_OPTIONS["weight_dependence"].choices:
-        raise EngineError(
-            f"stdp: option weight_dependence={dependence!r} is not one of 'additive', "
-            "'multiplicative'; pass one of them"
-        )
-    a_plus = ops.asarray(_scalar(params, "a_plus", "stdp"))
-    a_minus = ops.asarray(_scalar(params, "a_minus", "stdp"))
-    tau_plus = ops.asarray(_scalar(params, "tau_plus", "stdp"))
-    tau_minus = ops.asarray(_scalar(params, "tau_minus", "stdp"))
-    w_min = ops.asarray(_scalar(params, "w_min", "stdp"))
-    w_max = ops.asarray(_scalar(params, "w_max", "stdp"))
+    dependence = option(options, _STDP_OPTIONS, "weight_dependence", "stdp")
+    a_plus = param(ops, params, "a_plus", "stdp")
+    a_minus = param(ops, params, "a_minus", "stdp")
+    tau_plus = param(ops, params, "tau_plus", "stdp")
+    tau_minus = param(ops, params, "tau_minus", "stdp")
+    w_min = param(ops, params, "w_min", "stdp")
+    w_max = param(ops, params, "w_max", "stdp")
 
     x1 = state["x"] * ops.exp(-ctx.dt / tau_plus)
     y1 = state["y"] * ops.exp(-ctx.dt / tau_minus)
@@ -186,8 +155,8 @@ def _oja_step(
     ctx: StepContext,
 ) -> tuple[dict[str, Array], Array]:
     """One step of ``oja``; see :data:`OJA`'s doc for the exact update."""
-    eta = ops.asarray(_scalar(params, "eta", "oja"))
-    tau = ops.asarray(_scalar(params, "tau", "oja"))
+    eta = param(ops, params, "eta", "oja")
+    tau = param(ops, params, "tau", "oja")
 
     k = 1 - ops.exp(-ctx.dt / tau)
     x_new = state["x"] + k * (pre - state["x"])

@@ -4,14 +4,8 @@ A surrogate replaces the derivative of the spike's Heaviside step, evaluated at 
 (volts; with the default threshold of 1 V, the dimensionless distance to threshold). The forward
 pass is always the exact step; only the backward pass uses these.
 
-Discrete update (fast_sigmoid):
-    d spike / dx = 1 / (1 + slope * |x|) ** 2
-
-Discrete update (arctan):
-    d spike / dx = (slope / 2) / (1 + (pi / 2 * slope * x) ** 2)
-
-Discrete update (triangle):
-    d spike / dx = slope * max(0, 1 - slope * |x|)
+Each definition's ``doc`` holds its exact "Discrete update" block, which the code follows
+line for line; docs/models.md shows the same blocks (a test keeps the two identical).
 """
 
 from __future__ import annotations

@@ -4,12 +4,8 @@ A synapse model turns the weighted spikes arriving at each post-synaptic neuron 
 (``arriving[b, j] = sum_i w[j, i] * pre[t - d][b, i]``, in amperes) into the current that the
 neuron receives in the same step.
 
-Discrete update (delta):
-    current = arriving
-
-Discrete update (exponential):
-    i' = i * exp(-dt / tau_syn) + arriving
-    current = i'
+Each definition's ``doc`` holds its exact "Discrete update" block, which the code follows
+line for line; docs/models.md shows the same blocks (a test keeps the two identical).
 """
 
 from __future__ import annotations
@@ -20,7 +16,7 @@ from typing import Any
 from neuropil._models import SynapseModel
 from neuropil._ops import Array, Ops, StepContext
 from neuropil._schema import Param, StateVar
-from neuropil.errors import EngineError
+from neuropil.models._lookup import param
 
 __all__ = ["DELTA", "EXPONENTIAL"]
 
@@ -65,13 +61,7 @@ def _exponential_step(
     ctx: StepContext,
 ) -> tuple[dict[str, Array], Array]:
     """One step of ``exponential``; see :data:`EXPONENTIAL`'s doc for the exact update."""
-    try:
-        tau_syn = ops.asarray(params["tau_syn"])
-    except KeyError:
-        raise EngineError(
-            "exponential: parameter 'tau_syn' is missing from the step's params; pass every "
-            "parameter of the model's schema (the engine fills in the defaults)"
-        ) from None
+    tau_syn = param(ops, params, "tau_syn", "exponential")
     i_new = state["i"] * ops.exp(-ctx.dt / tau_syn) + arriving
     return {"i": i_new}, i_new
 
