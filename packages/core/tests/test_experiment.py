@@ -279,7 +279,12 @@ def test_spike_statistics() -> None:
         ("[deployment]\ntarget = 'loihi'", r"no target named 'loihi'.*pip install neuropil-loihi"),
         ("[dataset]\nname = 'shd'", r"no dataset named 'shd'.*pip install neuropil-datasets"),
         ("[[analysis]]\nwindow = 3", r"\[analysis\] entry 0 needs name"),
-        ("[training]\nepochs = 1", r"\[training\] training needs a \[dataset\]"),
+        # Training with no data named means the offline default dataset.
+        ("[training]\nepochs = 1", r"no dataset named 'digits'.*pip install neuropil-datasets"),
+        (
+            "[training]\nepochs = 1\n[stimulus]\nrate_hz = 5.0",
+            r"\[training\] training needs a \[dataset\].*name = \"digits\"",
+        ),
     ],
 )
 def test_invalid_experiments_are_explained(tmp_path: Path, text: str, message: str) -> None:
@@ -372,10 +377,15 @@ class Trainer(NumpyBackend):
         sim = NumpyBackend().compile(network)
         params = sim.get_parameters()
         params["in->pop.weights"] = params["in->pop.weights"] * 0 + config.lr
+        first = dataset.split("train")[0][0]
         return {
             "epochs": config.epochs,
             "loss": 0.25,
             "samples": len(dataset.split("train")),
+            "input": config.input,
+            "seed": config.seed,
+            "sample_shape": list(first.shape),
+            "dt": dataset.info.dt,
             "parameters": params,
         }
 
@@ -573,11 +583,39 @@ def test_training_is_delegated_to_a_trainable_backend(tmp_path: Path) -> None:
     )
     run = run_experiment(exp, out_dir=tmp_path / "o", quiet=True)
     metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics["training"] == {"epochs": 2, "loss": 0.25, "samples": 6}
+    assert metrics["training"] == {
+        "epochs": 2,
+        "loss": 0.25,
+        "samples": 6,
+        "input": "in",  # the network's only input, filled in by the runner
+        "seed": 0,  # the experiment's seed
+        "sample_shape": [20, 4],
+        "dt": 1e-3,
+    }
     with np.load(run / "parameters.npz") as params:
         assert np.all(params["in->pop.weights"] == 5.0)
     written = tomllib.loads((run / "experiment.toml").read_text())["training"]
     assert written == TrainingConfig(epochs=2, lr=5.0).to_dict()  # every default filled in
+
+
+@pytest.mark.usefixtures("plugins")
+def test_training_sees_encoded_samples_and_the_experiment_seed(tmp_path: Path) -> None:
+    exp = small(
+        tmp_path,
+        '[dataset]\nname = "static"\nencoder = "rate"\nsteps = 30\n[training]\nepochs = 1',
+        head='backend = "trainer"\nseed = 7',
+    )
+    run = run_experiment(exp, out_dir=tmp_path / "o", quiet=True)
+    training = json.loads((run / "metrics.json").read_text())["training"]
+    assert training["sample_shape"] == [30, 4]  # [steps, *shape]: the encoder ran first
+    assert training["seed"] == 7
+    own_seed = small(
+        tmp_path,
+        '[dataset]\nname = "static"\nencoder = "rate"\nsteps = 30\n[training]\nseed = 3',
+        head='backend = "trainer"\nseed = 7',
+    )
+    run = run_experiment(own_seed, out_dir=tmp_path / "o2", quiet=True)
+    assert json.loads((run / "metrics.json").read_text())["training"]["seed"] == 3
 
 
 @pytest.mark.usefixtures("plugins")

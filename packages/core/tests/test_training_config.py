@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import math
+import struct
 import tomllib
+from pathlib import Path
+from typing import Any
 
 import pytest
 import tomli_w
 
+import neuropil
 from neuropil._training import RateTarget, TrainingConfig
-from neuropil.errors import ExperimentError
+from neuropil.errors import ExperimentError, SerializationError
 
 
 def test_defaults_and_a_full_table() -> None:
@@ -74,3 +80,81 @@ def test_every_problem_is_listed_at_once() -> None:
     assert "epochs" in str(info.value)
     assert "lr" in str(info.value)
     assert "loss" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ({"lr": 0.1}, [0.1, 0.1, 0.1, 0.1]),
+        (
+            {"lr": 0.1, "schedule": "step", "schedule_params": {"step_epochs": 2, "gamma": 0.5}},
+            [0.1, 0.1, 0.05, 0.05],
+        ),
+        (
+            {"lr": 0.1, "schedule": "exponential", "schedule_params": {"gamma": 0.5}},
+            [0.1, 0.05, 0.025, 0.0125],
+        ),
+        (
+            {"lr": 0.1, "schedule": "cosine", "schedule_params": {"min_lr": 0.02}},
+            [0.1, 0.02 + 0.08 * (1 + math.cos(math.pi / 4)) / 2, 0.06, None],
+        ),
+    ],
+)
+def test_learning_rate_schedules(table: dict[str, Any], expected: list[float | None]) -> None:
+    config = TrainingConfig.from_table({**table, "epochs": 4})
+    for epoch, lr in enumerate(expected):
+        if lr is not None:
+            assert config.lr_at(epoch) == pytest.approx(lr)
+
+
+def test_input_and_seed_are_part_of_the_table() -> None:
+    config = TrainingConfig.from_table({"input": "retina", "seed": 5})
+    assert (config.input, config.seed) == ("retina", 5)
+    assert TrainingConfig.from_table(config.to_dict()) == config
+    with pytest.raises(ExperimentError, match="seed must be >= 0, got -1"):
+        TrainingConfig.from_table({"seed": -1})
+
+
+def _safetensors(path: Path, header: dict[str, Any], payload: bytes = b"") -> Path:
+    raw = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + payload)
+    return path
+
+
+def test_checkpoint_metadata_round_trips(tmp_path: Path) -> None:
+    config = TrainingConfig.from_table({"epochs": 3, "lr": 0.01, "loss": "ce_max_membrane"})
+    meta = neuropil.checkpoint_metadata(config, epoch=2, step=40, seed=9, backend="torch")
+    assert all(isinstance(v, str) for v in meta.values())  # safetensors metadata is str -> str
+    # The header as the safetensors writer lays it out: one float32 tensor, then the metadata.
+    header = {
+        "w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
+        "__metadata__": meta,
+    }
+    path = neuropil.checkpoint_path(tmp_path, 2)
+    path.parent.mkdir()
+    _safetensors(path, header, b"\0\0\0\0")
+    back = neuropil.read_checkpoint_metadata(path)
+    assert (back["epoch"], back["step"], back["seed"], back["backend"]) == (2, 40, 9, "torch")
+    assert back["config"] == config
+    assert back["neuropil"] == neuropil.__version__
+    assert neuropil.checkpoint_path(tmp_path, 2) == tmp_path / "checkpoints" / "epoch-2.safetensors"
+
+
+def test_what_is_not_a_checkpoint_is_named(tmp_path: Path) -> None:
+    with pytest.raises(SerializationError, match="does not exist"):
+        neuropil.read_checkpoint_metadata(tmp_path / "none.safetensors")
+    short = tmp_path / "short.safetensors"
+    short.write_bytes(b"\x01")
+    with pytest.raises(SerializationError, match="shorter than its header"):
+        neuropil.read_checkpoint_metadata(short)
+    garbage = tmp_path / "garbage.safetensors"
+    garbage.write_bytes(struct.pack("<Q", 5) + b"\xff\xfe{{{")
+    with pytest.raises(SerializationError, match="header is not JSON"):
+        neuropil.read_checkpoint_metadata(garbage)
+    other = _safetensors(tmp_path / "other.safetensors", {"__metadata__": {"x": "1"}})
+    with pytest.raises(SerializationError, match="not a neuropil training checkpoint"):
+        neuropil.read_checkpoint_metadata(other)
+    huge = tmp_path / "huge.safetensors"
+    huge.write_bytes(struct.pack("<Q", 2**60))
+    with pytest.raises(SerializationError, match="implausible"):
+        neuropil.read_checkpoint_metadata(huge)

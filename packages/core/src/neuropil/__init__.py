@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from neuropil import errors
 from neuropil._api import compile, simulate
+from neuropil._batching import epoch_order, iterate_batches, pad_batch
 from neuropil._descriptors import KINDS, PLUGIN_API_VERSION, Component
 from neuropil._models import (
     BoundSurrogate,
@@ -40,11 +41,17 @@ from neuropil._resolve_types import (
     ResolvedProjection,
 )
 from neuropil._schema import UNITS, Option, Param, Schema, StateInit, StateVar, initial_state
-from neuropil._training import RateTarget, TrainingConfig
+from neuropil._training import (
+    RateTarget,
+    TrainingConfig,
+    checkpoint_metadata,
+    checkpoint_path,
+    read_checkpoint_metadata,
+)
 from neuropil.hookspecs import hookimpl, hookspec
 from neuropil.protocols import SimulationResult
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 
 __all__ = [
     "KINDS",
@@ -85,12 +92,18 @@ __all__ = [
     "TrainingConfig",
     "WeightInit",
     "__version__",
+    "checkpoint_metadata",
+    "checkpoint_path",
     "compile",
+    "epoch_order",
     "errors",
     "get_registry",
     "hookimpl",
     "hookspec",
     "initial_state",
+    "iterate_batches",
+    "pad_batch",
+    "read_checkpoint_metadata",
     "resolve",
     "simulate",
     "use_registry",

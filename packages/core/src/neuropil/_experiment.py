@@ -10,10 +10,12 @@ An experiment file is TOML. Every section is optional; components are chosen by 
     [stimulus]              # when no dataset: kind = "poisson" | "constant", steps or
                             # duration (s, default 1.0), batch = 1, rate_hz = 10.0 (or a
                             # table of rates by input), value = 1.0 (constant), seed
-    [dataset]               # name (registry kind "dataset"), split = "test", limit = 32,
+    [dataset]               # name (registry kind "dataset", default "digits", the offline
+                            # default of neuropil-datasets), split = "test", limit = 32,
                             # input (default: the network's only input), encoder (registry
                             # kind "encoder", for static samples), steps = 100 (encoder only)
-    [training]              # TrainingConfig: the same on every training backend
+    [training]              # TrainingConfig: the same on every training backend; without a
+                            # [dataset] it trains on the default dataset
     [deployment]            # target (registry kind "target"), export = false, emulate = false
     [[analysis]]            # name (registry kind "analysis") and the analysis's own keys
 
@@ -39,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import datetime as _dt
 import json
 import math
@@ -61,6 +64,7 @@ from rich.console import Console
 from rich.table import Table
 
 from neuropil._atomic import publish_dir
+from neuropil._batching import pad_batch
 from neuropil._network import Network, Probe
 from neuropil._progress import Stages
 from neuropil._registry import Registry, get_registry
@@ -100,6 +104,9 @@ SECTIONS: dict[str, tuple[str, ...] | None] = {
     "analysis": None,
 }
 _DTYPES = ("float32", "float64")
+#: The dataset an experiment uses when its ``[dataset]`` names none, and when it trains without
+#: a ``[dataset]``: the offline UCI digits of ``neuropil-datasets``, spike-encoded.
+DEFAULT_DATASET = "digits"
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _DEFAULT_DURATION_S = 1.0
 # Above this a [stimulus] duration is more likely milliseconds written as seconds (1000 meant as
@@ -290,7 +297,8 @@ def _parse(
 
     if "stimulus" in raw and "dataset" in raw:
         problems.add("stimulus", "give either [stimulus] or [dataset], not both")
-    if "dataset" in raw:
+    if "dataset" in raw or ("training" in raw and "stimulus" not in raw):
+        # Training with no data named trains on the offline default dataset.
         spec.dataset = _parse_dataset(tables["dataset"], problems)
     else:
         spec.stimulus = _parse_stimulus(tables["stimulus"], problems, seed)
@@ -298,8 +306,14 @@ def _parse(
         spec.training, training_problems = parse_training(tables["training"])
         for message in training_problems:
             problems.add("training", message)
+        if spec.training is not None and "seed" not in tables["training"]:
+            spec.training = dataclasses.replace(spec.training, seed=seed)
         if spec.dataset is None:
-            problems.add("training", "training needs a [dataset] to train on")
+            problems.add(
+                "training",
+                "training needs a [dataset] to train on, not a [stimulus]; replace [stimulus] "
+                f'by [dataset] (name = "{DEFAULT_DATASET}" is the offline default)',
+            )
     if "deployment" in raw:
         spec.deployment = _parse_deployment(tables["deployment"], problems)
     spec.analyses = _parse_analyses(raw.get("analysis", []), problems)
@@ -360,10 +374,8 @@ def _parse_stimulus(table: Mapping[str, Any], problems: _Problems, seed: int) ->
 
 def _parse_dataset(table: Mapping[str, Any], problems: _Problems) -> dict[str, Any]:
     problems.keys("dataset", table, SECTIONS["dataset"] or ())
-    if "name" not in table:
-        problems.add("dataset", 'missing name = "..." (a dataset registry name)')
     out: dict[str, Any] = {
-        "name": problems.typed("dataset", table, "name", str, "", "a registry name"),
+        "name": problems.typed("dataset", table, "name", str, DEFAULT_DATASET, "a registry name"),
         "split": problems.typed("dataset", table, "split", str, "test", "a split name"),
         "limit": problems.typed("dataset", table, "limit", int, 32, "an integer"),
         "input": problems.typed("dataset", table, "input", str, None, "an input name"),
@@ -778,12 +790,44 @@ def _dataset_inputs(
                 f"is {network.dt:g} s; set the network's dt to {info.dt:g}",
                 section="dataset",
             )
-        steps = max(x.shape[0] for x in xs)
-        x = np.zeros((steps, len(xs), *xs[0].shape[1:]), dtype=np.float64)
-        for b, sample in enumerate(xs):
-            x[: sample.shape[0], b] = sample
+        x, _, _ = pad_batch(samples, dtype=np.float64)
     inputs = {name: x.reshape(x.shape[0], x.shape[1], *(inp.shape or (inp.size,)))}
     return dataset, inputs, labels, int(x.shape[0])
+
+
+class _EncodedDataset:
+    """A dataset of static samples (one time bin) seen through an encoder, for training: each
+    split's samples are encoded once, deterministically from the experiment's seed and the
+    split's name, so every epoch and every backend sees the same spikes."""
+
+    def __init__(self, dataset: Any, encoder: Any, *, steps: int, dt: float, seed: int) -> None:
+        self._dataset = dataset
+        self._encoder = encoder
+        self._steps = steps
+        self._dt = dt
+        self._seed = seed
+        self._cache: dict[str, list[tuple[npt.NDArray[Any], int]]] = {}
+        self.info = dataclasses.replace(dataset.info, dt=dt, steps=steps)
+
+    def split(self, name: str) -> Sequence[tuple[npt.NDArray[Any], int]]:
+        """The split's samples, encoded as ``[steps, *shape]``."""
+        if name not in self._cache:
+            samples = list(self._dataset.split(name))
+            if not samples:
+                self._cache[name] = []
+                return self._cache[name]
+            static = np.stack([np.asarray(x, dtype=np.float64)[0] for x, _ in samples])
+            # The split's name enters the seed: train and test draw different spikes.
+            rng = np.random.default_rng(
+                np.random.SeedSequence([self._seed, 2, *name.encode("utf-8")])
+            )
+            encoded = np.asarray(
+                self._encoder.encode(static, steps=self._steps, dt=self._dt, rng=rng)
+            )
+            self._cache[name] = [
+                (encoded[:, i], int(label)) for i, (_, label) in enumerate(samples)
+            ]
+        return self._cache[name]
 
 
 def _toml_clean(value: Any) -> Any:
@@ -968,10 +1012,22 @@ def run_experiment(
         if spec.training is not None:
             if not isinstance(engine, TrainableBackend):
                 raise ExperimentError(_cannot_train(spec.backend, registry), section="training")
-            with _stage(stages, "train", f"{spec.backend}"):
-                train_metrics = dict(
-                    engine.train(network, dataset, spec.training, run_dir=str(tmp))
+            assert spec.dataset is not None  # parsing requires one with [training]
+            train_config = spec.training
+            if train_config.input is None:
+                train_config = dataclasses.replace(
+                    train_config, input=spec.dataset["input"] or network.inputs[0].name
                 )
+            if spec.dataset["encoder"]:
+                dataset = _EncodedDataset(
+                    dataset,
+                    registry.create("encoder", spec.dataset["encoder"]),
+                    steps=spec.dataset["steps"],
+                    dt=network.dt,
+                    seed=spec.seed,
+                )
+            with _stage(stages, "train", f"{spec.backend}"):
+                train_metrics = dict(engine.train(network, dataset, train_config, run_dir=str(tmp)))
             trained = train_metrics.pop("parameters", None)
             metrics["training"] = train_metrics
         with _stage(stages, "compile", f"{spec.backend} ({spec.dtype})"):

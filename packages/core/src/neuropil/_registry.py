@@ -63,9 +63,11 @@ FIRST_PARTY_PLUGINS: dict[str, dict[str, str]] = {
         "loihi2": "neuropil-loihi",
     },
     "dataset": dict.fromkeys(
-        ("shd", "ssc", "nmnist", "dvs_gesture", "celegans", "digits"), _DATASETS
+        ("shd", "ssc", "nmnist", "dvs_gesture", "digits", "digits_static"), _DATASETS
     ),
-    "encoder": dict.fromkeys(("rate", "poisson", "latency", "delta", "population"), _DATASETS),
+    "encoder": dict.fromkeys(
+        ("rate", "poisson", "latency", "delta", "current", "population"), _DATASETS
+    ),
 }
 
 _TYPED_KINDS: dict[str, type] = {

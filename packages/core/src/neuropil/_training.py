@@ -34,13 +34,17 @@ as JSON). Resuming from a checkpoint gives the same result as an uninterrupted r
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from neuropil._suggest import did_you_mean
-from neuropil.errors import ExperimentError
+from neuropil.errors import ExperimentError, SerializationError
 
 __all__ = [
     "LOSSES",
@@ -48,7 +52,10 @@ __all__ = [
     "SCHEDULES",
     "RateTarget",
     "TrainingConfig",
+    "checkpoint_metadata",
+    "checkpoint_path",
     "parse_training",
+    "read_checkpoint_metadata",
 ]
 
 LOSSES: tuple[str, ...] = ("ce_count", "ce_max_membrane", "ce_mean_membrane", "mse_rate")
@@ -104,6 +111,12 @@ class TrainingConfig:
         train_split / eval_split: Dataset splits to train and evaluate on.
         checkpoint_every: Write a checkpoint every this many epochs (0: only at the end).
         resume: A checkpoint to resume from, or ``None``.
+        input: The network input the samples feed; ``None``: the network's first input. The
+            dataset a backend trains on yields samples ``[T, *shape]`` already at the
+            network's ``dt`` (the experiment runner applies any encoder first).
+        seed: Seeds the shuffling (:func:`neuropil.iterate_batches`) and anything random in
+            training; the experiment runner sets it to the experiment's seed unless the table
+            gives one.
     """
 
     loss: str = "ce_count"
@@ -125,6 +138,30 @@ class TrainingConfig:
     eval_split: str = "test"
     checkpoint_every: int = 0
     resume: str | None = None
+    input: str | None = None
+    seed: int = 0
+
+    def lr_at(self, epoch: int) -> float:
+        """The learning rate of epoch ``epoch`` (0-based) under :attr:`schedule`.
+
+        * ``constant``: ``lr``;
+        * ``cosine``: ``min_lr + (lr - min_lr) * (1 + cos(pi * epoch / epochs)) / 2``
+          (``min_lr`` defaults to 0);
+        * ``step``: ``lr * gamma ** (epoch // step_epochs)`` (defaults 0.1 and 10);
+        * ``exponential``: ``lr * gamma ** epoch`` (default ``gamma`` 0.9).
+
+        Backends set the optimiser's learning rate to this at the start of every epoch.
+        """
+        params = self.schedule_params
+        if self.schedule == "cosine":
+            low = params.get("min_lr", 0.0)
+            return low + (self.lr - low) * (1.0 + math.cos(math.pi * epoch / self.epochs)) / 2.0
+        if self.schedule == "step":
+            every = max(1, int(params.get("step_epochs", 10)))
+            return self.lr * params.get("gamma", 0.1) ** (epoch // every)
+        if self.schedule == "exponential":
+            return self.lr * params.get("gamma", 0.9) ** epoch
+        return self.lr
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> TrainingConfig:
@@ -225,7 +262,8 @@ def parse_training(table: Mapping[str, Any]) -> tuple[TrainingConfig | None, lis
     number("rate_on", low=0.0, integer=False, inclusive=False)
     number("rate_off", low=0.0, integer=False)
     number("checkpoint_every", low=0, integer=True)
-    for key in ("readout", "train_split", "eval_split", "resume"):
+    number("seed", low=0, integer=True)
+    for key in ("readout", "train_split", "eval_split", "resume", "input"):
         if key in table:
             if not isinstance(table[key], str) or not table[key]:
                 problems.append(f"{key} must be a non-empty string, got {table[key]!r}")
@@ -291,4 +329,91 @@ def _rate_targets(value: Any, problems: list[str]) -> dict[str, RateTarget]:
             problems.append(f"{place}.weight must be a number >= 0, got {weight!r}")
             continue
         out[str(pop)] = RateTarget(float(target), float(weight))
+    return out
+
+
+def checkpoint_path(run_dir: str | os.PathLike[str], epoch: int) -> Path:
+    """Where a training backend writes the checkpoint after epoch ``epoch`` (1-based: the
+    number of epochs done): ``<run_dir>/checkpoints/epoch-<epoch>.safetensors``."""
+    return Path(run_dir) / "checkpoints" / f"epoch-{int(epoch)}.safetensors"
+
+
+def checkpoint_metadata(
+    config: TrainingConfig, *, epoch: int, step: int, seed: int, backend: str
+) -> dict[str, str]:
+    """The safetensors metadata of a training checkpoint (string to string, as the format
+    requires): ``epoch`` (epochs done), ``step`` (optimiser steps done), ``seed``, ``backend``,
+    ``neuropil`` (the core's version) and ``config`` (:meth:`TrainingConfig.to_dict` as JSON).
+    :func:`read_checkpoint_metadata` reads it back."""
+    from neuropil import __version__
+
+    return {
+        "format": "neuropil-checkpoint",
+        "epoch": str(int(epoch)),
+        "step": str(int(step)),
+        "seed": str(int(seed)),
+        "backend": backend,
+        "neuropil": __version__,
+        "config": json.dumps(config.to_dict(), sort_keys=True),
+    }
+
+
+# A safetensors header is JSON; anything this large is not a checkpoint header.
+_MAX_HEADER = 100 * 1024 * 1024
+
+
+def read_checkpoint_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The metadata of a checkpoint written with :func:`checkpoint_metadata`, parsed: ``epoch``,
+    ``step`` and ``seed`` as ints, ``config`` as a :class:`TrainingConfig`, the rest as strings.
+
+    Reads only the safetensors header (8-byte little-endian length, then JSON), so it needs no
+    backend and runs no code from the file.
+
+    Raises:
+        SerializationError: the file is missing, is not safetensors, or is not a neuropil
+            checkpoint; the message names the file.
+    """
+    where = os.fspath(path)
+    try:
+        with open(where, "rb") as fh:
+            head = fh.read(8)
+            if len(head) != 8:
+                raise SerializationError(
+                    f"{where}: not a safetensors checkpoint (file shorter than its header); "
+                    "point resume at a file under <run>/checkpoints/",
+                    path=where,
+                )
+            (size,) = struct.unpack("<Q", head)
+            if size > _MAX_HEADER:
+                raise SerializationError(
+                    f"{where}: not a safetensors checkpoint (header length {size} is implausible)",
+                    path=where,
+                )
+            header = json.loads(fh.read(size).decode("utf-8"))
+    except FileNotFoundError:
+        raise SerializationError(
+            f"checkpoint {where} does not exist; checkpoints are written to "
+            "<run>/checkpoints/epoch-<n>.safetensors",
+            path=where,
+        ) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SerializationError(
+            f"{where}: not a safetensors checkpoint (its header is not JSON: {exc})", path=where
+        ) from None
+    meta = header.get("__metadata__") if isinstance(header, dict) else None
+    if not isinstance(meta, dict) or meta.get("format") != "neuropil-checkpoint":
+        raise SerializationError(
+            f"{where}: a safetensors file, but not a neuropil training checkpoint (no "
+            "neuropil metadata); resume only from files a training backend wrote",
+            path=where,
+        )
+    try:
+        out: dict[str, Any] = dict(meta)
+        for key in ("epoch", "step", "seed"):
+            out[key] = int(meta[key])
+        out["config"] = TrainingConfig.from_table(json.loads(meta["config"]))
+    except (KeyError, ValueError, ExperimentError) as exc:
+        raise SerializationError(
+            f"{where}: damaged neuropil checkpoint metadata ({exc})", path=where
+        ) from None
     return out
