@@ -344,7 +344,7 @@ def docs(session: nox.Session) -> None:
 
 #: The libraries the benchmarks measure neuropil against: installed into the bench session only
 #: (never into the lock), on top of the locked workspace, whose numpy they must accept.
-BENCH_PEERS = ["brian2>=2.9", "cython>=3"]
+BENCH_PEERS = ["brian2>=2.9", "cython>=3", "spyx>=1.0", "snntorch", "norse", "spikingjelly"]
 
 
 @nox.session
