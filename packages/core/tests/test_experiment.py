@@ -438,6 +438,21 @@ class RateEncoder:
         return (rng.random((steps, *a.shape)) < a).astype(float)
 
 
+class PairEncoder(RateEncoder):
+    """Two neurons per value (a population code): [steps, *x.shape, 2]."""
+
+    name = "pair"
+
+    def output_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        return (*shape, 2)
+
+    def encode(
+        self, x: npt.ArrayLike, *, steps: int, dt: float, rng: np.random.Generator
+    ) -> npt.NDArray[Any]:
+        on = super().encode(x, steps=steps, dt=dt, rng=rng)
+        return np.stack([on, 1.0 - on], axis=-1)
+
+
 class Chip:
     name = "chip"
 
@@ -490,7 +505,7 @@ def plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[Registry]:
     offered: dict[str, list[tuple[str, type]]] = {
         "backend": [("exploding", ExplodingBackend), ("trainer", Trainer)],
         "dataset": [("toy", Toy), ("static", Static)],
-        "encoder": [("rate", RateEncoder)],
+        "encoder": [("rate", RateEncoder), ("pair", PairEncoder)],
         "target": [("chip", Chip)],
         "analysis": [("counter", Counter)],
     }
@@ -550,6 +565,24 @@ def test_an_encoder_turns_static_samples_into_spikes(tmp_path: Path) -> None:
     run = run_experiment(exp, out_dir=tmp_path / "o", quiet=True)
     with np.load(run / "recordings.npz") as rec:
         assert rec["pop.spikes"].shape == (30, 3, 3)
+
+
+@pytest.mark.usefixtures("plugins")
+def test_an_encoder_may_change_the_frame_shape(tmp_path: Path) -> None:
+    # 4 values x 2 neurons each: the input must have 8 channels, and the message says so.
+    exp = small(tmp_path, '[dataset]\nname = "static"\nencoder = "pair"\nsteps = 10')
+    with pytest.raises(
+        ExperimentError, match=r"shape \(4, 2\) once encoded by 'pair' \(8 channels\)"
+    ):
+        run_experiment(exp, out_dir=tmp_path / "o", quiet=True)
+    wide = write(
+        tmp_path,
+        '[experiment]\nname = "wide"\n[dataset]\nname = "static"\nencoder = "pair"\n'
+        "steps = 10\n" + SMALL_NETWORK.replace("size = 4", "size = 8"),
+    )
+    run = run_experiment(wide, out_dir=tmp_path / "o", quiet=True)
+    with np.load(run / "recordings.npz") as rec:
+        assert rec["pop.spikes"].shape == (10, 3, 3)
 
 
 @pytest.mark.usefixtures("plugins")

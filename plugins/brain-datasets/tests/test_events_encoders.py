@@ -118,11 +118,6 @@ def test_encoder_errors() -> None:
 
 @parametrize_with_checks(
     encoders=["rate", "poisson", "latency", "delta", "current", "population"],
-    xfail={
-        ("population", "check_encoder_shape_and_determinism"): (
-            "population coding adds an axis: [steps, *x.shape, n]"
-        )
-    },
 )
 def test_testkit_encoders(check: Any) -> None:
     check()

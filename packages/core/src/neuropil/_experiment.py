@@ -79,7 +79,7 @@ from neuropil.errors import (
     NeuropilError,
     SerializationError,
 )
-from neuropil.protocols import SimulationResult, TrainableBackend
+from neuropil.protocols import SimulationResult, TrainableBackend, encoded_shape
 
 __all__ = [
     "SECTIONS",
@@ -765,21 +765,23 @@ def _dataset_inputs(
         )
     labels = np.asarray([int(label) for _, label in samples], dtype=np.int64)
     xs = [np.asarray(x, dtype=np.float64) for x, _ in samples]
-    frame = int(np.prod(info.shape))
+    encoder = registry.create("encoder", cfg["encoder"]) if cfg["encoder"] else None
+    shape = tuple(info.shape) if encoder is None else encoded_shape(encoder, info.shape)
+    frame = int(np.prod(shape))
     if frame != inp.size:
+        through = "" if encoder is None else f" once encoded by {cfg['encoder']!r}"
         raise ExperimentError(
-            f"dataset {cfg['name']!r} has samples of shape {tuple(info.shape)} ({frame} "
+            f"dataset {cfg['name']!r} has samples of shape {shape}{through} ({frame} "
             f"channels) but input {name!r} has {inp.size}; resize the input to {frame}",
             section="dataset",
         )
-    if cfg["encoder"]:
+    if encoder is not None:
         if any(x.shape[0] != 1 for x in xs):
             raise ExperimentError(
                 f"encoder {cfg['encoder']!r} encodes static samples (1 time bin) but dataset "
                 f"{cfg['name']!r} has {xs[0].shape[0]} time bins; remove the encoder",
                 section="dataset",
             )
-        encoder = registry.create("encoder", cfg["encoder"])
         static = np.stack([x[0] for x in xs])
         rng = np.random.default_rng(np.random.SeedSequence([spec.seed, 1]))
         x = np.asarray(encoder.encode(static, steps=cfg["steps"], dt=network.dt, rng=rng))
@@ -807,7 +809,9 @@ class _EncodedDataset:
         self._dt = dt
         self._seed = seed
         self._cache: dict[str, list[tuple[npt.NDArray[Any], int]]] = {}
-        self.info = dataclasses.replace(dataset.info, dt=dt, steps=steps)
+        self.info = dataclasses.replace(
+            dataset.info, dt=dt, steps=steps, shape=encoded_shape(encoder, dataset.info.shape)
+        )
 
     def split(self, name: str) -> Sequence[tuple[npt.NDArray[Any], int]]:
         """The split's samples, encoded as ``[steps, *shape]``."""

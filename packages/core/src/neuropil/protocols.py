@@ -35,6 +35,7 @@ __all__ = [
     "SimulationResult",
     "Simulator",
     "TrainableBackend",
+    "encoded_shape",
 ]
 
 
@@ -251,7 +252,13 @@ class Dataset(Protocol):
 
 @runtime_checkable
 class Encoder(Protocol):
-    """Turns ordinary data into spikes (or currents)."""
+    """Turns ordinary data into spikes (or currents).
+
+    An encoder whose output has another shape than its input (a population code gives each
+    value ``n`` neurons) also defines ``output_shape(shape) -> tuple[int, ...]``: the shape of
+    one step of ``encode``'s output for an ``x`` of shape ``shape``. Without it the shape is
+    unchanged; :func:`encoded_shape` asks either way.
+    """
 
     name: str
 
@@ -260,6 +267,15 @@ class Encoder(Protocol):
     ) -> npt.NDArray[Any]:
         """Encode ``x`` (``[*shape]`` or ``[B, *shape]``) as ``[steps, *x.shape]``."""
         ...
+
+
+def encoded_shape(encoder: Encoder, shape: Sequence[int]) -> tuple[int, ...]:
+    """The shape of one step of ``encoder.encode(x)`` for ``x`` of shape ``shape``: the
+    encoder's ``output_shape(shape)`` when it defines one, else ``shape`` itself."""
+    method = getattr(encoder, "output_shape", None)
+    if callable(method):
+        return tuple(int(s) for s in method(tuple(shape)))
+    return tuple(int(s) for s in shape)
 
 
 @dataclass

@@ -51,7 +51,7 @@ from neuropil_testkit._ops import TracedArray, TracingError, TracingOps
 from neuropil_testkit._parametrize import Check, checks_for, parametrize_with_checks
 from neuropil_testkit._plugins import PluginSpec, blocked_registry, temporary_plugin
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 
 __all__ = [
     "Check",

@@ -10,7 +10,13 @@ from typing import Any
 import numpy as np
 
 from neuropil import Network
-from neuropil.protocols import Dataset, HardwareIssue, HardwareTarget, SimulationResult
+from neuropil.protocols import (
+    Dataset,
+    HardwareIssue,
+    HardwareTarget,
+    SimulationResult,
+    encoded_shape,
+)
 from neuropil_testkit import networks, stimuli
 from neuropil_testkit._checks_backends import compare_results
 from neuropil_testkit._components import component_name, create_engine
@@ -288,8 +294,9 @@ def check_split_deterministic(dataset: Any) -> None:
 
 
 def check_encoder_shape_and_determinism(encoder: Any) -> None:
-    """``encode`` gives ``[steps, *x.shape]`` finite values, batched or not, and the same output
-    for the same generator seed."""
+    """``encode`` gives ``[steps, *x.shape]`` finite values (``[steps, *output_shape(x.shape)]``
+    for an encoder that changes the shape, see :class:`neuropil.protocols.Encoder`), batched or
+    not, and the same output for the same generator seed."""
     enc = create_engine("encoder", encoder)
     name = component_name(encoder)
     x = np.random.default_rng(0).uniform(0.0, 1.0, (2, 5))
@@ -300,7 +307,7 @@ def check_encoder_shape_and_determinism(encoder: Any) -> None:
             )
             for _ in range(2)
         ]
-        want = (20, *data.shape)
+        want = (20, *encoded_shape(enc, data.shape))
         if outs[0].shape != want:
             raise AssertionError(
                 f"encoder {name!r}: encode(x of shape {data.shape}, steps=20) gave shape "

@@ -257,6 +257,11 @@ class PopulationEncoder:
         sigma = self.width * (self.high - self.low) / (self.n - 1)
         return self.max_rate * np.exp(-((v - self.centres) ** 2) / (2.0 * sigma**2))
 
+    def output_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """``(*shape, n)``: one more axis than the input (see
+        :func:`neuropil.protocols.encoded_shape`)."""
+        return (*shape, self.n)
+
     def encode(
         self, x: npt.ArrayLike, *, steps: int, dt: float, rng: np.random.Generator
     ) -> npt.NDArray[Any]:
