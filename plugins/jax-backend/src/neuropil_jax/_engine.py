@@ -1,0 +1,871 @@
+"""The jax engine: a resolved network compiled into pure functions, the time loop in one scan.
+
+:func:`neuropil.resolve` gives the network with every default filled in. This module turns it
+into a :class:`_Plan` (static structure: update order, delay groups, index arrays, probes) and
+one pure function ``simulate(params, inputs) -> (recordings, final)`` over a parameter pytree
+(a flat dict keyed by IR name, ``"hidden.tau_mem"``, ``"in->hidden.weights"``) and the inputs
+``[T, B, N]``. The whole time loop runs under ``jax.lax.scan``; :class:`JaxSimulator` jit-compiles
+it once per input shape.
+
+The semantics are the reference engine's (``docs/concepts/time.md``), step for step:
+
+for each step ``t``:
+  1. for each population in ``ResolvedNetwork.order``: each incoming projection delivers
+     ``arriving = W @ out_pre[t - d]`` (nothing before step 0), its synapse model steps, the
+     neuron model steps on the summed current;
+  2. each plastic projection's rule steps (new weights act from step ``t + 1``, clipped to the
+     projection's sign, masked synapses kept at zero);
+  3. probes record.
+
+Two things differ in how, not what: projections from an input that are not plastic are computed
+for all steps at once before the scan (one large matrix product instead of ``T`` small ones, as
+the input does not depend on the network), and the output history of a population is a ring
+buffer of ``max delay + 1`` frames in the scan's carry.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import numpy.typing as npt
+
+from neuropil._models import SynapseView
+from neuropil._network import Network
+from neuropil._ops import Array, StepContext
+from neuropil._resolve import resolve
+from neuropil._resolve_types import ResolvedNetwork, ResolvedProjection
+from neuropil.errors import EngineError
+from neuropil.protocols import SimulationResult
+from neuropil_jax._ops import JaxOps, StepKey
+
+__all__ = ["JaxBackend", "JaxSimulator", "LossFn"]
+
+_DTYPES = ("float32", "float64")
+_Arr = npt.NDArray[Any]
+Params = dict[str, Any]
+#: ``loss_fn(ops, recordings) -> scalar`` on the engine's jax arrays ``[T, B, n]``.
+LossFn = Callable[[JaxOps, Mapping[str, Array]], Array]
+_HIGHEST = jax.lax.Precision.HIGHEST
+
+
+class JaxBackend:
+    """Backend ``jax``: compiles a network into jit-compiled jax functions, and trains it.
+
+    Args:
+        data_parallel: In :meth:`train`, shard each batch over the local devices
+            (``jax.sharding``): ``None`` (default) does so when there is more than one device
+            and the batch divides evenly; ``False`` never does; ``True`` requires it.
+
+    Example::
+
+        sim = JaxBackend().compile(net, dtype="float64")
+        result = sim.run({"in": spikes})        # spikes: [T, B, 700]
+        result["hidden.spikes"]                 # [T, B, 256]
+    """
+
+    name = "jax"
+
+    def __init__(self, *, data_parallel: bool | None = None) -> None:
+        self.data_parallel = data_parallel
+
+    def compile(
+        self,
+        network: Network,
+        *,
+        dtype: str = "float32",
+        device: str | None = None,
+        seed: int = 0,
+    ) -> JaxSimulator:
+        """Validate and resolve ``network`` and build its jax functions.
+
+        Args:
+            network: The network IR.
+            dtype: ``"float32"`` or ``"float64"``. float64 switches on
+                ``jax_enable_x64`` for the process (jax computes in 32 bits otherwise); float32
+                arrays stay float32 after that.
+            device: ``None`` (jax's default device), a platform (``"cpu"``, ``"gpu"``) or a
+                device string such as ``"cuda:0"`` / ``"gpu:1"``.
+            seed: Seed of the random keys passed to stochastic models.
+
+        Raises:
+            NetworkValidationError: the network is invalid.
+            EngineError: an unsupported dtype or an unknown device.
+        """
+        if dtype not in _DTYPES:
+            raise EngineError(
+                f"the jax backend supports dtype 'float32' or 'float64', got {dtype!r}"
+            )
+        if dtype == "float64" and not jax.config.read("jax_enable_x64"):  # type: ignore[no-untyped-call]
+            jax.config.update("jax_enable_x64", True)  # type: ignore[no-untyped-call]
+        return JaxSimulator(resolve(network), dtype, int(seed), _device(device))
+
+    def train(
+        self,
+        network: Network,
+        dataset: Any,
+        config: Any,
+        *,
+        run_dir: str | None = None,
+    ) -> dict[str, Any]:
+        """Train ``network`` on ``dataset`` with surrogate-gradient BPTT (optax), as
+        :class:`~neuropil.TrainingConfig` defines it; see :func:`neuropil_jax.train`."""
+        from neuropil_jax._training import train
+
+        return train(network, dataset, config, run_dir=run_dir, data_parallel=self.data_parallel)
+
+
+def _device(device: str | None) -> jax.Device | None:
+    if device is None:
+        return None
+    platform, _, index = device.partition(":")
+    platform = {"cuda": "gpu", "rocm": "gpu"}.get(platform, platform)
+    try:
+        devices = jax.devices(platform)
+    except RuntimeError as exc:
+        raise EngineError(
+            f"the jax backend has no device {device!r} ({exc}); available: "
+            + ", ".join(str(d) for d in jax.devices())
+        ) from None
+    i = int(index) if index.isdigit() else 0
+    if i >= len(devices):
+        raise EngineError(
+            f"the jax backend has no device {device!r}: {platform} has {len(devices)} device(s)"
+        )
+    return devices[i]
+
+
+# -- the static plan -------------------------------------------------------------------------
+
+
+@dataclass
+class _Group:
+    """Synapses of a projection that share one delay.
+
+    ``select`` is ``None`` when the group is the whole projection in its own layout; with
+    per-synapse delays each delay's synapses form a ``sparse`` group that gathers its weights
+    from the flattened layout at ``select``.
+    """
+
+    delay: int
+    kind: str
+    select: npt.NDArray[np.int64] | None
+    pre_idx: npt.NDArray[np.int64] | None
+    post_idx: npt.NDArray[np.int64] | None
+
+
+@dataclass
+class _Proj:
+    res: ResolvedProjection
+    groups: list[_Group]
+    from_input: bool
+    mask: npt.NDArray[np.bool_] | None
+    index: int
+
+
+@dataclass
+class _Plan:
+    """The static structure of a resolved network (everything jit treats as constant)."""
+
+    net: ResolvedNetwork
+    projs: dict[str, _Proj]
+    input_sizes: dict[str, int]
+    pop_sizes: dict[str, int]
+    history: dict[str, int] = field(default_factory=dict)
+
+
+def _groups(proj: ResolvedProjection) -> list[_Group]:
+    delays = np.asarray(proj.delay, dtype=np.int64)
+    if delays.ndim == 0:
+        return [_Group(int(delays), proj.kind, None, proj.pre_idx, proj.post_idx)]
+    groups = []
+    for d in np.unique(delays):
+        sel = delays == d
+        if proj.kind == "dense":
+            post, pre = np.nonzero(sel)
+        elif proj.kind == "one_to_one":
+            pre = post = np.flatnonzero(sel)
+        elif proj.pre_idx is not None and proj.post_idx is not None:
+            pre, post = proj.pre_idx[sel], proj.post_idx[sel]
+        else:
+            raise EngineError(
+                f"projection {proj.name!r}: per-synapse delays on {proj.kind!r} connectivity"
+            )
+        groups.append(
+            _Group(
+                int(d),
+                "sparse",
+                np.flatnonzero(sel.reshape(-1)).astype(np.int64),
+                pre.astype(np.int64),
+                post.astype(np.int64),
+            )
+        )
+    return groups
+
+
+def _plan(net: ResolvedNetwork) -> _Plan:
+    inputs = {i.name: i.size for i in net.inputs}
+    pops = {p.name: p.size for p in net.populations}
+    projs = {}
+    for i, proj in enumerate(net.projections):
+        if proj.plasticity is not None and proj.kind == "conv2d":
+            raise EngineError(
+                f"projection {proj.name!r}: plasticity is not supported on conv2d connectivity"
+            )
+        projs[proj.name] = _Proj(proj, _groups(proj), proj.pre in inputs, proj.mask, i)
+    plan = _Plan(net, projs, inputs, pops)
+    for proj in net.projections:
+        if proj.pre in pops:
+            plan.history[proj.pre] = max(plan.history.get(proj.pre, 1), proj.max_delay + 1)
+    return plan
+
+
+# -- delivery ----------------------------------------------------------------------------------
+
+
+def _propagate(p: _Proj, group: _Group, w: jax.Array, x: jax.Array) -> jax.Array:
+    """``x`` ``[M, N_pre]`` through the group's synapses: ``[M, N_post]``."""
+    proj = p.res
+    if group.select is not None:
+        w = w.reshape(-1)[group.select]
+    if group.kind == "dense":
+        return jnp.matmul(x, w.T, precision=_HIGHEST)
+    if group.kind == "one_to_one":
+        return x * w
+    if group.kind == "sparse":
+        if group.pre_idx is None or group.post_idx is None:
+            raise EngineError(f"projection {proj.name!r}: sparse without indices")
+        contrib = x[:, group.pre_idx] * w
+        out = jnp.zeros((x.shape[0], proj.post_size), dtype=x.dtype)
+        return out.at[:, group.post_idx].add(contrib)
+    if group.kind == "conv2d":
+        if proj.kernel_size is None:
+            raise EngineError(f"projection {proj.name!r}: conv2d without a kernel size")
+        c_in, h, wd = proj.pre_shape
+        ph, pw = proj.padding
+        img = x.reshape(x.shape[0], c_in, h, wd)
+        out = jax.lax.conv_general_dilated(
+            img,
+            w,
+            window_strides=proj.stride,
+            padding=((ph, ph), (pw, pw)),
+            dimension_numbers=("NCHW", "OIHW", "NCHW"),
+            precision=_HIGHEST,
+        )
+        return out.reshape(x.shape[0], proj.post_size)
+    raise EngineError(f"projection {proj.name!r}: unknown connectivity {group.kind!r}")
+
+
+def _shift(a: jax.Array, d: int) -> jax.Array:
+    """``a`` ``[T, ...]`` delayed by ``d`` steps: ``out[t] = a[t - d]``, zeros before."""
+    if d == 0:
+        return a
+    steps = a.shape[0]
+    if d >= steps:
+        return jnp.zeros_like(a)
+    pad = jnp.zeros((d, *a.shape[1:]), dtype=a.dtype)
+    return jnp.concatenate([pad, a[: steps - d]], axis=0)
+
+
+class _DenseView:
+    def pre(self, x: Array) -> Array:
+        return x[:, None, :]
+
+    def post(self, x: Array) -> Array:
+        return x[:, :, None]
+
+
+class _IndexView:
+    def __init__(self, pre_idx: npt.NDArray[np.int64], post_idx: npt.NDArray[np.int64]) -> None:
+        self._pre = pre_idx
+        self._post = post_idx
+
+    def pre(self, x: Array) -> Array:
+        return x[:, self._pre]
+
+    def post(self, x: Array) -> Array:
+        return x[:, self._post]
+
+
+class _IdentityView:
+    def pre(self, x: Array) -> Array:
+        return x
+
+    def post(self, x: Array) -> Array:
+        return x
+
+
+def _view_for(proj: ResolvedProjection) -> SynapseView:
+    if proj.kind == "dense":
+        return _DenseView()
+    if proj.kind == "one_to_one":
+        return _IdentityView()
+    if proj.pre_idx is not None and proj.post_idx is not None:
+        return _IndexView(proj.pre_idx, proj.post_idx)
+    raise EngineError(
+        f"projection {proj.name!r}: plasticity is not supported on {proj.kind!r} connectivity"
+    )
+
+
+def constrain(w: jax.Array, proj: ResolvedProjection) -> jax.Array:
+    """Keep weights on their projection's side of zero and masked synapses at zero."""
+    if proj.sign == "excitatory":
+        w = jnp.maximum(w, 0)
+    elif proj.sign == "inhibitory":
+        w = jnp.minimum(w, 0)
+    if proj.mask is not None:
+        w = jnp.where(jnp.asarray(proj.mask), w, jnp.zeros_like(w))
+    return w
+
+
+# -- the simulation function -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Record:
+    """What to record each step: ``key`` ``"target.variable"``, an optional neuron subset."""
+
+    key: str
+    target: str
+    variable: str
+    index: tuple[int, ...] | None = None
+
+
+def simulate(
+    plan: _Plan,
+    ops: JaxOps,
+    seed: int,
+    params: Mapping[str, jax.Array],
+    inputs: Mapping[str, jax.Array],
+    records: tuple[Record, ...],
+    tbptt: int | None = None,
+) -> tuple[dict[str, jax.Array], dict[str, jax.Array]]:
+    """Run the network from its initial state: a pure function, traceable by jit and grad.
+
+    Args:
+        plan: The network's static structure.
+        ops: The engine's ops.
+        seed: Seed of the models' random keys.
+        params: Every parameter by IR name (weights in their layout, unmasked).
+        inputs: Every input ``[T, B, size]`` in the engine's dtype (zeros for those not given).
+        records: What to record.
+        tbptt: Cut the gradient through the carried state every this many steps (``None``:
+            full backpropagation through time).
+
+    Returns:
+        ``(recordings, final)``: recordings ``[T, B, n]`` (``[T, n]`` for weights) by key;
+        ``final`` the final state (``"pop.var"``, ``"proj.syn.var"``) and the final weights of
+        plastic projections (``"proj.weights"``).
+    """
+    net = plan.net
+    dtype = ops.dtype
+    first = next(iter(inputs.values()))
+    steps, batch = int(first.shape[0]), int(first.shape[1])
+    pops = {p.name: p for p in net.populations}
+    pop_index = {p.name: i for i, p in enumerate(net.populations)}
+
+    def pparams(name: str, keys: Any) -> dict[str, jax.Array]:
+        return {k: params[f"{name}.{k}"] for k in keys}
+
+    pop_params = {p.name: pparams(p.name, p.params) for p in net.populations}
+    syn_params = {p.name: pparams(p.name, p.synapse_params) for p in net.projections}
+    weights: dict[str, jax.Array] = {}
+    for name, p in plan.projs.items():
+        w = params[f"{name}.weights"]
+        if p.mask is not None:
+            w = jnp.where(jnp.asarray(p.mask), w, jnp.zeros_like(w))
+        weights[name] = w
+
+    # Before the scan: what the inputs deliver at every step (they do not depend on the network).
+    pre_arrival: dict[str, jax.Array] = {}
+    pre_frames: dict[str, jax.Array] = {}
+    for name, p in plan.projs.items():
+        if not p.from_input:
+            continue
+        x = inputs[p.res.pre]
+        if p.res.plasticity is not None:
+            pre_frames[name] = _shift(x, p.groups[0].delay)
+            continue
+        flat = x.reshape(steps * batch, x.shape[2])
+        total = None
+        for group in p.groups:
+            part = _propagate(p, group, weights[name], flat)
+            part = part.reshape(steps, batch, p.res.post_size)
+            part = _shift(part, group.delay)
+            total = part if total is None else total + part
+        if total is not None:
+            pre_arrival[name] = total
+
+    def full(value: Any, size: int) -> jax.Array:
+        return jnp.broadcast_to(ops.asarray(value), (batch, size))
+
+    carry0: dict[str, Any] = {
+        "state": {
+            p.name: {k: full(v, p.size) for k, v in p.initial_state.items()}
+            for p in net.populations
+        },
+        "syn": {
+            proj.name: {
+                k: full(sv.initial(syn_params[proj.name]), proj.post_size)
+                for k, sv in proj.synapse.state.items()
+            }
+            for proj in net.projections
+        },
+        "traces": {},
+        "plastic": {},
+        "hist": {
+            name: jnp.zeros((length, batch, plan.pop_sizes[name]), dtype)
+            for name, length in plan.history.items()
+        },
+    }
+    views: dict[str, SynapseView] = {}
+    for proj in net.projections:
+        if proj.plasticity is None:
+            continue
+        rule, rparams = proj.plasticity.rule, proj.plasticity.params
+        carry0["traces"][proj.name] = {
+            **{k: full(sv.initial(rparams), proj.pre_size) for k, sv in rule.pre_state.items()},
+            **{k: full(sv.initial(rparams), proj.post_size) for k, sv in rule.post_state.items()},
+        }
+        carry0["plastic"][proj.name] = weights[proj.name]
+        views[proj.name] = _view_for(proj)
+    incoming = {name: net.incoming(name) for name in pops}
+    n_pops = len(net.populations)
+
+    def read(hist: jax.Array, t: jax.Array, d: int) -> jax.Array:
+        # A slot not written yet holds zeros, which is what exists before step 0.
+        frame: jax.Array = jax.lax.dynamic_index_in_dim(
+            hist, (t - d) % hist.shape[0], keepdims=False
+        )
+        return frame
+
+    def step(carry: dict[str, Any], xs: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        t = xs["t"]
+        if tbptt is not None:
+            cut = t % tbptt == 0
+            carry = jax.tree_util.tree_map(
+                lambda c: jnp.where(cut, jax.lax.stop_gradient(c), c), carry
+            )
+        state = dict(carry["state"])
+        syn = dict(carry["syn"])
+        hist = dict(carry["hist"])
+        plastic = carry["plastic"]
+        outputs: dict[str, jax.Array] = {}
+        arrived: dict[str, jax.Array] = {}
+        for pname in net.order:
+            pop = pops[pname]
+            current = jnp.zeros((batch, pop.size), dtype)
+            for proj in incoming[pname]:
+                p = plan.projs[proj.name]
+                w = plastic.get(proj.name, weights[proj.name])
+                if proj.name in xs["arrival"]:
+                    arriving = xs["arrival"][proj.name]
+                elif p.from_input:
+                    arrived[proj.name] = xs["frames"][proj.name]
+                    arriving = _propagate(p, p.groups[0], w, arrived[proj.name])
+                else:
+                    arriving = jnp.zeros((batch, proj.post_size), dtype)
+                    for group in p.groups:
+                        frame = read(hist[proj.pre], t, group.delay)
+                        if proj.plasticity is not None:
+                            arrived[proj.name] = frame
+                        arriving = arriving + _propagate(p, group, w, frame)
+                ctx = StepContext(dt=net.dt, key=StepKey(seed, t, n_pops + p.index))
+                syn[proj.name], syn_current = proj.synapse.step(
+                    ops,
+                    syn_params[proj.name],
+                    proj.synapse_options,
+                    syn[proj.name],
+                    arriving,
+                    ctx,
+                )
+                current = current + syn_current
+            ctx = StepContext(
+                dt=net.dt, surrogate=pop.surrogate, key=StepKey(seed, t, pop_index[pname])
+            )
+            state[pname], out = pop.model.step(
+                ops, pop_params[pname], pop.options, state[pname], current, ctx
+            )
+            out = ops.asarray(out)
+            outputs[pname] = out
+            if pname in hist:
+                hist[pname] = jax.lax.dynamic_update_index_in_dim(
+                    hist[pname], out, t % hist[pname].shape[0], axis=0
+                )
+        traces = dict(carry["traces"])
+        new_plastic = dict(plastic)
+        for proj in net.projections:
+            if proj.plasticity is None:
+                continue
+            # Plasticity is not differentiated: the weights' gradient flows as if each step's
+            # weights were the parameters themselves (straight through the rule).
+            w_sg = jax.lax.stop_gradient(plastic[proj.name])
+            new_traces, new_w = proj.plasticity.rule.step(
+                ops,
+                proj.plasticity.params,
+                proj.plasticity.options,
+                jax.lax.stop_gradient(traces[proj.name]),
+                w_sg,
+                jax.lax.stop_gradient(arrived[proj.name]),
+                jax.lax.stop_gradient(outputs[proj.post]),
+                views[proj.name],
+                StepContext(dt=net.dt),
+            )
+            traces[proj.name] = {k: ops.asarray(v) for k, v in new_traces.items()}
+            delta = constrain(ops.asarray(new_w), proj) - w_sg
+            new_plastic[proj.name] = plastic[proj.name] + jax.lax.stop_gradient(delta)
+        rec: dict[str, jax.Array] = {}
+        for r in records:
+            if r.target in plan.input_sizes:
+                continue
+            if r.target in plan.projs:
+                if r.variable == "weights":
+                    value = new_plastic.get(r.target, weights[r.target]).reshape(-1)
+                else:
+                    value = syn[r.target][r.variable.removeprefix("syn.")]
+            elif r.variable in ("spikes", "output"):
+                value = outputs[r.target]
+            else:
+                value = state[r.target][r.variable]
+            rec[r.key] = value if r.index is None else value[..., np.asarray(r.index)]
+        new_carry = {
+            "state": state,
+            "syn": syn,
+            "traces": traces,
+            "plastic": new_plastic,
+            "hist": hist,
+        }
+        return new_carry, rec
+
+    xs = {
+        "t": jnp.arange(steps),
+        "arrival": pre_arrival,
+        "frames": pre_frames,
+    }
+    carry, recordings = jax.lax.scan(step, carry0, xs, length=steps)
+    recordings = dict(recordings)
+    for r in records:
+        if r.target in plan.input_sizes:
+            x = inputs[r.target]
+            recordings[r.key] = x if r.index is None else x[..., np.asarray(r.index)]
+    final: dict[str, jax.Array] = {}
+    for pname, st in carry["state"].items():
+        for k, v in st.items():
+            final[f"{pname}.{k}"] = v
+    for proj_name, st in carry["syn"].items():
+        for k, v in st.items():
+            final[f"{proj_name}.syn.{k}"] = v
+    for proj_name, w in carry["plastic"].items():
+        final[f"{proj_name}.weights"] = w
+    return recordings, final
+
+
+# -- the simulator ---------------------------------------------------------------------------
+
+
+class JaxSimulator:
+    """A network compiled for jax.
+
+    Attributes:
+        network: The network it was compiled from.
+        resolved: Its resolved form (every default filled in, weights drawn).
+        dtype: ``"float32"`` or ``"float64"``.
+        ops: The :class:`JaxOps` its models compute with.
+    """
+
+    def __init__(
+        self, resolved: ResolvedNetwork, dtype: str, seed: int, device: jax.Device | None = None
+    ) -> None:
+        self.resolved = resolved
+        self.network = resolved.network
+        self.dtype = dtype
+        self.seed = seed
+        self.device = device
+        self.ops = JaxOps(dtype)
+        self.plan = _plan(resolved)
+        self._params: dict[str, _Arr] = {}
+        self._delays: dict[str, npt.NDArray[np.int64]] = {}
+        self._schemas: dict[str, tuple[int, Any]] = {}
+        for pop in resolved.populations:
+            for k, v in pop.params.items():
+                self._params[f"{pop.name}.{k}"] = np.array(v, dtype=np.float64)
+                self._schemas[f"{pop.name}.{k}"] = (pop.size, pop.model.params[k])
+        for proj in resolved.projections:
+            self._params[f"{proj.name}.weights"] = np.array(proj.weights, dtype=np.float64)
+            self._delays[f"{proj.name}.delay"] = np.asarray(proj.delay, dtype=np.int64).copy()
+            for k, v in proj.synapse_params.items():
+                self._params[f"{proj.name}.{k}"] = np.array(v, dtype=np.float64)
+                self._schemas[f"{proj.name}.{k}"] = (proj.post_size, proj.synapse.params[k])
+        self.records = tuple(
+            Record(
+                p.key,
+                p.target,
+                p.variable,
+                None if p.index is None else tuple(int(i) for i in p.index),
+            )
+            for p in resolved.probes
+        )
+        self._run = jax.jit(self._simulate, static_argnames=("records",))
+        self._grad_fns: dict[tuple[Any, ...], Any] = {}
+
+    # -- parameters ---------------------------------------------------------------------------
+
+    @property
+    def trainable(self) -> tuple[str, ...]:
+        """IR names of the trainable parameters: weights of projections marked trainable and
+        the neuron parameters each population names in ``trainable``."""
+        keys = [f"{p.name}.weights" for p in self.resolved.projections if p.trainable_weights]
+        for pop in self.resolved.populations:
+            keys += [f"{pop.name}.{k}" for k in sorted(pop.trainable) if k in pop.params]
+        return tuple(keys)
+
+    def get_parameters(self) -> dict[str, _Arr]:
+        """Every parameter by IR name, as float64 (delays int64) numpy arrays.
+
+        Keys: ``"<population>.<param>"``, ``"<projection>.weights"``, ``"<projection>.delay"``,
+        ``"<projection>.<synapse param>"``. Weights include changes made by plasticity in the
+        last :meth:`run`.
+        """
+        out = {k: v.copy() for k, v in self._params.items()}
+        out.update({k: v.copy() for k, v in self._delays.items()})
+        return out
+
+    def set_parameters(self, values: Mapping[str, npt.ArrayLike]) -> None:
+        """Replace parameters by IR name (see :meth:`get_parameters`), all or none.
+
+        Weights keep their layout's shape and their projection's sign; a neuron or synapse
+        parameter is a scalar or one value per neuron within its schema's bounds. Delays are
+        structural: change them in the network instead.
+
+        Raises:
+            EngineError: an unknown name, a wrong shape, a value out of bounds or on the wrong
+                side of zero, naming the parameter and what it takes.
+        """
+        checked: dict[str, _Arr] = {}
+        for key, value in values.items():
+            if key in self._delays:
+                raise EngineError(
+                    f"delays are fixed at compile time ({key!r}); change them in the "
+                    "network and compile again"
+                )
+            if key not in self._params:
+                close = difflib.get_close_matches(key, [*self._params, *self._delays], n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise EngineError(f"no parameter named {key!r}{hint}")
+            try:
+                arr = np.array(value, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise EngineError(f"parameter {key!r} must be numbers: {exc}") from exc
+            if not np.all(np.isfinite(arr)):
+                raise EngineError(f"parameter {key!r} contains NaN or infinite values")
+            if key.endswith(".weights") and key not in self._schemas:
+                _check_weights(key, arr, self._params[key].shape, self._proj_of(key))
+            else:
+                size, spec = self._schemas[key]
+                if arr.shape not in ((), (size,)):
+                    raise EngineError(
+                        f"parameter {key!r} takes a scalar or {size} values (one per neuron), "
+                        f"got shape {arr.shape}"
+                    )
+                bad = [float(v) for v in arr.reshape(-1) if not spec.contains(float(v))]
+                if bad:
+                    raise EngineError(
+                        f"parameter {key!r} must lie in {spec.bounds_text()}, got {bad[0]:g}"
+                    )
+            checked[key] = arr
+        self._params.update(checked)
+
+    def _proj_of(self, key: str) -> ResolvedProjection:
+        name = key.removesuffix(".weights")
+        return next(p for p in self.resolved.projections if p.name == name)
+
+    def device_params(self, values: Mapping[str, npt.ArrayLike] | None = None) -> Params:
+        """Parameters (all but delays) as jax arrays of the engine's dtype, on its device."""
+        src = self._params if values is None else values
+        return {
+            k: self._put(jnp.asarray(np.asarray(v), dtype=self.ops.dtype)) for k, v in src.items()
+        }
+
+    def _put(self, x: jax.Array) -> jax.Array:
+        return jax.device_put(x, self.device) if self.device is not None else x
+
+    # -- simulation ---------------------------------------------------------------------------
+
+    def _simulate(
+        self,
+        params: Params,
+        inputs: dict[str, jax.Array],
+        records: tuple[Record, ...],
+    ) -> tuple[dict[str, jax.Array], dict[str, jax.Array]]:
+        return simulate(self.plan, self.ops, self.seed, params, inputs, records)
+
+    def prepare_inputs(
+        self, inputs: Mapping[str, npt.ArrayLike], steps: int | None
+    ) -> tuple[dict[str, jax.Array], int, int]:
+        """Check ``inputs`` and return every input as ``[steps, B, size]`` jax arrays (zeros
+        for inputs not given), the number of steps and the batch size.
+
+        Raises:
+            EngineError: an unknown input, a wrong shape or dtype, NaN, inputs that disagree
+                on batch or steps, or fewer steps than asked for.
+        """
+        arrays, steps, batch = _check_inputs(self.resolved, inputs, steps)
+        out = {}
+        for spec in self.resolved.inputs:
+            if spec.name in arrays:
+                value = arrays[spec.name][:steps]
+                out[spec.name] = self._put(jnp.asarray(value, dtype=self.ops.dtype))
+            else:
+                out[spec.name] = self._put(jnp.zeros((steps, batch, spec.size), self.ops.dtype))
+        return out, steps, batch
+
+    def run(
+        self,
+        inputs: Mapping[str, npt.ArrayLike],
+        *,
+        steps: int | None = None,
+    ) -> SimulationResult:
+        """Simulate from the initial state (the time loop is one jit-compiled ``lax.scan``).
+
+        Args:
+            inputs: Input name to ``[T, B, *shape]`` values (spikes or graded); missing inputs
+                are zero.
+            steps: Steps to simulate (default: ``T`` of the inputs).
+
+        Returns:
+            Recordings ``[T, B, n]`` for every probe (``[T, n]`` for ``weights``) and the
+            final state, as numpy arrays. Plastic weights keep their learned values for later
+            runs and :meth:`get_parameters`.
+        """
+        arrays, steps, _ = self.prepare_inputs(inputs, steps)
+        recordings, final = self._run(self.device_params(), arrays, self.records)
+        result_final: dict[str, _Arr] = {}
+        for key, value in final.items():
+            if key.endswith(".weights"):
+                self._params[key] = np.asarray(value, dtype=np.float64)
+            else:
+                result_final[key] = np.asarray(value)
+        return SimulationResult(
+            recordings={r.key: np.asarray(recordings[r.key]) for r in self.records},
+            dt=self.resolved.dt,
+            steps=steps,
+            final_state=result_final,
+        )
+
+    def loss_and_grad(
+        self,
+        inputs: Mapping[str, npt.ArrayLike],
+        loss_fn: LossFn,
+        *,
+        steps: int | None = None,
+    ) -> tuple[float, dict[str, _Arr]]:
+        """Simulate from the initial state, apply ``loss_fn`` and differentiate it (``jax.grad``
+        through the surrogate gradients of the spikes, the whole loop jit-compiled).
+
+        Args:
+            inputs: As for :meth:`run`: input name to ``[T, B, *shape]``.
+            loss_fn: ``loss_fn(ops, recordings)`` returning a scalar; ``recordings`` are the
+                probes' values as jax arrays ``[T, B, n]``.
+            steps: Steps to simulate (default: ``T`` of the inputs).
+
+        Returns:
+            ``(loss, gradients)``: the loss as a Python float and the gradient with respect to
+            every trainable parameter (:attr:`trainable`) as float64 numpy arrays keyed and
+            shaped as in :meth:`get_parameters`. Frozen parameters are left out.
+        """
+        arrays, _, _ = self.prepare_inputs(inputs, steps)
+        params = self.device_params()
+        trainable = {k: params.pop(k) for k in self.trainable}
+        key = (loss_fn,)
+        fn = self._grad_fns.get(key)
+        if fn is None:
+            records = self.records
+
+            def objective(train: Params, fixed: Params, xs: dict[str, jax.Array]) -> jax.Array:
+                recs, _ = simulate(self.plan, self.ops, self.seed, {**fixed, **train}, xs, records)
+                return jnp.asarray(loss_fn(self.ops, recs))
+
+            fn = jax.jit(jax.value_and_grad(objective))
+            self._grad_fns[key] = fn
+        loss, grads = fn(trainable, params, arrays)
+        return float(loss), {k: np.asarray(g, dtype=np.float64) for k, g in grads.items()}
+
+
+def _check_weights(key: str, w: _Arr, shape: tuple[int, ...], proj: ResolvedProjection) -> None:
+    if w.shape != shape:
+        raise EngineError(f"parameter {key!r} has shape {shape}, got {w.shape}")
+    sign = proj.sign
+    wrong = (
+        int(np.count_nonzero(w < 0))
+        if sign == "excitatory"
+        else (int(np.count_nonzero(w > 0)) if sign == "inhibitory" else 0)
+    )
+    if wrong:
+        side = ">= 0" if sign == "excitatory" else "<= 0"
+        raise EngineError(
+            f"parameter {key!r}: the projection is {sign}, so its weights must be {side}; "
+            f"{wrong} are not (clip them, or drop the projection's sign constraint)"
+        )
+
+
+def _check_inputs(
+    net: ResolvedNetwork, inputs: Mapping[str, npt.ArrayLike], steps: int | None
+) -> tuple[dict[str, _Arr], int, int]:
+    known = {i.name: i for i in net.inputs}
+    arrays: dict[str, _Arr] = {}
+    batch: int | None = None
+    length: int | None = None
+    for name, value in inputs.items():
+        if name not in known:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise EngineError(
+                f"the network has no input named {name!r}{hint} "
+                f"(inputs: {', '.join(sorted(known)) or 'none'})"
+            )
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "biuf":
+            raise EngineError(
+                f"input {name!r} must hold numbers (bool, int or float), got dtype {arr.dtype}"
+            )
+        spec = known[name]
+        if arr.ndim < 2 or int(np.prod(arr.shape[2:], dtype=np.int64)) != spec.size:
+            raise EngineError(
+                f"input {name!r} must be [T, B, {', '.join(map(str, spec.shape))}] "
+                f"(time, batch, then {spec.size} channels), got shape {arr.shape}"
+            )
+        if not np.all(np.isfinite(arr)):
+            raise EngineError(f"input {name!r} contains NaN or infinite values")
+        if batch is not None and arr.shape[1] != batch:
+            raise EngineError(
+                f"inputs disagree on the batch size: {name!r} has {arr.shape[1]}, "
+                f"others have {batch}"
+            )
+        if length is not None and arr.shape[0] != length:
+            first = next(iter(arrays))
+            raise EngineError(
+                f"inputs disagree on the number of steps: {name!r} has {arr.shape[0]}, "
+                f"{first!r} has {length}; give every input the same T"
+            )
+        batch, length = arr.shape[1], arr.shape[0]
+        arrays[name] = arr.reshape(arr.shape[0], arr.shape[1], spec.size)
+    if steps is None:
+        if length is None:
+            raise EngineError(
+                "no input given, so the number of steps is unknown: pass the network's inputs, "
+                "or give steps=T to run with every input at zero"
+            )
+        steps = length
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+        raise EngineError(f"steps must be a whole number >= 0, got {steps!r}")
+    for name, arr in arrays.items():
+        if arr.shape[0] < steps:
+            raise EngineError(
+                f"input {name!r} has {arr.shape[0]} steps but the run asks for {steps}"
+            )
+    return arrays, int(steps), int(batch if batch is not None else 1)
