@@ -10,7 +10,7 @@ batch 64, 100 time steps, float32, Poisson input spikes (p = 0.05 per step). Two
 Every library runs its own idiomatic LIF with the same time constants (``beta = exp(-dt /
 tau_mem)``, ``tau_mem`` 20 ms hidden and 10 ms readout, threshold 1, reset to 0): snnTorch's
 ``Leaky`` cell stepped from Python, Norse's ``LIF`` / ``LI`` sequence modules, SpikingJelly's
-multi-step ``LIFNode`` (its ``torch`` backend: the ``cupy`` one needs a GPU). neuropil runs
+multi-step ``LIFNode`` (SpikingJelly 2.0 picks its implementation itself). neuropil runs
 ``Simulator.run_tensors`` on the compiled network, which picks the fused fast path. The
 ``matmul-bound`` row is the lower bound: the plain torch matmuls of the same shapes
 (``[T * B, 700] @ [700, 256]`` and ``[T * B, 256] @ [256, 20]``; with their backward for
@@ -141,13 +141,12 @@ def _spikingjelly(wl: dict[str, Any]) -> tuple[Any, Callable[[], tuple[Any, Any]
         fc1.weight.copy_(wl["w1"])
         fc2.weight.copy_(wl["w2"])
     # SpikingJelly's tau is in steps: v += (x - v) / tau
-    lif = neuron.LIFNode(tau=TAU_HID / DT, decay_input=False, step_mode="m", backend="torch")
+    lif = neuron.LIFNode(tau=TAU_HID / DT, decay_input=False, step_mode="m")
     out = neuron.LIFNode(
         tau=TAU_OUT / DT,
         decay_input=False,
         v_threshold=math.inf,
         step_mode="m",
-        backend="torch",
         store_v_seq=True,
     )
 

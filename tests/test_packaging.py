@@ -171,7 +171,7 @@ def test_the_readme_gives_exactly_the_two_commands() -> None:
     blocks = re.findall(r"```(?:bash|sh|console)?\n(.*?)```", readme, re.DOTALL)
     commands = [line.strip() for b in blocks for line in b.splitlines() if line.strip()]
     commands = [c for c in commands if not c.startswith("#")]
-    assert commands == ["uv run neuropil run examples/quickstart.toml", "uv run nox"]
+    assert commands == ["uv run neuropil run examples/digits.toml", "uv run nox"]
 
 
 def test_python_is_pinned_to_311() -> None:

@@ -627,6 +627,15 @@ def test_training_is_delegated_to_a_trainable_backend(tmp_path: Path) -> None:
     }
     with np.load(run / "parameters.npz") as params:
         assert np.all(params["in->pop.weights"] == 5.0)
+    # The trained network is scored on the evaluation split with the loss's logits.
+    with np.load(run / "recordings.npz") as rec:
+        expected = np.mean(rec["pop.spikes"].sum(axis=0).argmax(axis=1) == rec["labels"])
+    assert metrics["evaluation"] == {
+        "readout": "pop",
+        "samples": 5,
+        "accuracy": pytest.approx(float(expected)),
+        "split": "test",
+    }
     written = tomllib.loads((run / "experiment.toml").read_text())["training"]
     assert written == TrainingConfig(epochs=2, lr=5.0).to_dict()  # every default filled in
 

@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import tomli_w
 
@@ -158,3 +159,20 @@ def test_what_is_not_a_checkpoint_is_named(tmp_path: Path) -> None:
     huge.write_bytes(struct.pack("<Q", 2**60))
     with pytest.raises(SerializationError, match="implausible"):
         neuropil.read_checkpoint_metadata(huge)
+
+
+def test_logits_follow_the_loss() -> None:
+    out = np.zeros((4, 2, 3))
+    out[:, 0, 1] = [1, 0, 1, 1]  # sample 0: neuron 1 spikes 3 times
+    out[2, 1, 2] = 5.0  # sample 1: neuron 2 peaks at 5
+    out[:, 1, 0] = 1.5  # ... neuron 0 is high on average
+    count = TrainingConfig(loss="ce_count").logits(out, 1e-3)
+    assert count.tolist() == [[0, 3, 0], [6, 0, 5]]
+    peak = TrainingConfig(loss="ce_max_membrane").logits(out, 1e-3)
+    assert peak.argmax(axis=1).tolist() == [1, 2]
+    mean = TrainingConfig(loss="ce_mean_membrane").logits(out, 1e-3)
+    assert mean[1].tolist() == [1.5, 0.0, 1.25]
+    rate = TrainingConfig(loss="mse_rate").logits(out, 1e-3)
+    assert rate[0, 1] == pytest.approx(750.0)  # 3 spikes in 4 ms
+    with pytest.raises(ValueError, match=r"must be \[T, B, C\]"):
+        TrainingConfig().logits(np.zeros((4, 3)), 1e-3)

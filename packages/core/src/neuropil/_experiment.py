@@ -1050,6 +1050,9 @@ def run_experiment(
             result: SimulationResult = sim.run(inputs, steps=steps)
         parameters = sim.get_parameters()
         metrics["populations"] = _activity(network, result.recordings, registry)
+        if spec.training is not None and labels is not None:
+            metrics["evaluation"] = _evaluate(spec.training, network, result, labels)
+            metrics["evaluation"]["split"] = spec.dataset["split"] if spec.dataset else ""
         metrics["neurons"] = sum(p.size for p in network.populations)
         metrics["synapses"] = int(
             sum(np.count_nonzero(v) for k, v in parameters.items() if k.endswith(".weights"))
@@ -1081,7 +1084,30 @@ def run_experiment(
             final = _publish(tmp, out_root, spec.name, stamp)
     if not quiet:
         console.print(_rates_table(metrics))
+        if "evaluation" in metrics:
+            found = metrics["evaluation"]
+            console.print(
+                f"accuracy on {found['split']!r}: {100 * found['accuracy']:.1f} % "
+                f"({found['samples']} samples, readout {found['readout']!r})"
+            )
     return final
+
+
+def _evaluate(
+    config: TrainingConfig,
+    network: Network,
+    result: SimulationResult,
+    labels: npt.NDArray[np.int64],
+) -> dict[str, Any]:
+    """Accuracy of the trained network on the simulated samples, with the logits of the loss
+    it was trained with."""
+    readout = config.readout or network.populations[-1].name
+    logits = config.logits(result[f"{readout}.spikes"], network.dt)
+    return {
+        "readout": readout,
+        "samples": len(labels),
+        "accuracy": float(np.mean(np.argmax(logits, axis=1) == labels)),
+    }
 
 
 def _check_target(spec: _Spec, network: Network, registry: Registry) -> Any:

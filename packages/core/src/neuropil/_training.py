@@ -43,6 +43,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from neuropil._suggest import did_you_mean
 from neuropil.errors import ExperimentError, SerializationError
 
@@ -179,6 +182,26 @@ class TrainingConfig:
                 section="training",
             )
         return config
+
+    def logits(self, output: npt.ArrayLike, dt: float) -> npt.NDArray[np.float64]:
+        """The readout's logits ``[B, C]`` from its recorded output ``[T, B, C]`` (spikes, or
+        the membrane of a non-spiking readout), as :attr:`loss` defines them: the spike count
+        (``ce_count``), the maximum or mean over time (``ce_max_membrane``,
+        ``ce_mean_membrane``), or the rate in Hz (``mse_rate``). Accuracy is
+        ``mean(argmax(logits, 1) == labels)``; evaluation code uses this to score a trained
+        network the way it was trained."""
+        out = np.asarray(output, dtype=np.float64)
+        if out.ndim != 3:
+            raise ValueError(f"readout output must be [T, B, C], got shape {out.shape}")
+        if self.loss == "ce_count":
+            logits = out.sum(axis=0)
+        elif self.loss == "ce_max_membrane":
+            logits = out.max(axis=0)
+        elif self.loss == "ce_mean_membrane":
+            logits = out.mean(axis=0)
+        else:
+            logits = out.mean(axis=0) / dt
+        return np.asarray(logits, dtype=np.float64)
 
     def check_against(self, populations: Sequence[str]) -> list[str]:
         """Problems of this configuration with a network whose populations are ``populations``

@@ -19,32 +19,37 @@ Data is cached in ``$NEUROPIL_DATA`` (default: the platform's user cache folder)
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from neuropil import iterate_batches, pad_batch
-from neuropil_datasets._cache import DATA_ENV, OFFLINE_ENV, data_home, is_offline
-from neuropil_datasets._digits import Digits, DigitsStatic, load_digits
-from neuropil_datasets._download import Resource, checksum_of, fetch, verify
-from neuropil_datasets._dvs_gesture import DVSGesture, read_aedat, read_gesture_labels
-from neuropil_datasets._encoders import (
-    CurrentEncoder,
-    DeltaEncoder,
-    LatencyEncoder,
-    PoissonEncoder,
-    PopulationEncoder,
-    RateEncoder,
-)
-from neuropil_datasets._events import (
-    EVENT_DTYPE,
-    bin_events,
-    crop_time,
-    downsample,
-    make_events,
-    time_jitter,
-)
-from neuropil_datasets._extract import extract, gunzip
-from neuropil_datasets._heidelberg import SHD, SSC, HeidelbergDataset, read_heidelberg
-from neuropil_datasets._nmnist import NMNIST, read_nmnist
-from neuropil_datasets._split import Split
-from neuropil_datasets._tonic import TonicDataset, from_tonic
+
+if TYPE_CHECKING:
+    from neuropil_datasets._cache import DATA_ENV, OFFLINE_ENV, data_home, is_offline
+    from neuropil_datasets._digits import Digits, DigitsStatic, load_digits
+    from neuropil_datasets._download import Resource, checksum_of, fetch, verify
+    from neuropil_datasets._dvs_gesture import DVSGesture, read_aedat, read_gesture_labels
+    from neuropil_datasets._encoders import (
+        CurrentEncoder,
+        DeltaEncoder,
+        LatencyEncoder,
+        PoissonEncoder,
+        PopulationEncoder,
+        RateEncoder,
+    )
+    from neuropil_datasets._events import (
+        EVENT_DTYPE,
+        bin_events,
+        crop_time,
+        downsample,
+        make_events,
+        time_jitter,
+    )
+    from neuropil_datasets._extract import extract, gunzip
+    from neuropil_datasets._heidelberg import SHD, SSC, HeidelbergDataset, read_heidelberg
+    from neuropil_datasets._nmnist import NMNIST, read_nmnist
+    from neuropil_datasets._split import Split
+    from neuropil_datasets._tonic import TonicDataset, from_tonic
 
 __version__ = "0.1.0"
 
@@ -90,3 +95,54 @@ __all__ = [
     "time_jitter",
     "verify",
 ]
+
+# The registry imports ``neuropil_datasets.plugin`` to list components; everything else is
+# imported on first use, so that listing plugins imports no dataset module.
+_WHERE = {
+    "CurrentEncoder": "_encoders",
+    "DATA_ENV": "_cache",
+    "DVSGesture": "_dvs_gesture",
+    "DeltaEncoder": "_encoders",
+    "Digits": "_digits",
+    "DigitsStatic": "_digits",
+    "EVENT_DTYPE": "_events",
+    "HeidelbergDataset": "_heidelberg",
+    "LatencyEncoder": "_encoders",
+    "NMNIST": "_nmnist",
+    "OFFLINE_ENV": "_cache",
+    "PoissonEncoder": "_encoders",
+    "PopulationEncoder": "_encoders",
+    "RateEncoder": "_encoders",
+    "Resource": "_download",
+    "SHD": "_heidelberg",
+    "SSC": "_heidelberg",
+    "Split": "_split",
+    "TonicDataset": "_tonic",
+    "bin_events": "_events",
+    "checksum_of": "_download",
+    "crop_time": "_events",
+    "data_home": "_cache",
+    "downsample": "_events",
+    "extract": "_extract",
+    "fetch": "_download",
+    "from_tonic": "_tonic",
+    "gunzip": "_extract",
+    "is_offline": "_cache",
+    "load_digits": "_digits",
+    "make_events": "_events",
+    "read_aedat": "_dvs_gesture",
+    "read_gesture_labels": "_dvs_gesture",
+    "read_heidelberg": "_heidelberg",
+    "read_nmnist": "_nmnist",
+    "time_jitter": "_events",
+    "verify": "_download",
+}
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'neuropil_datasets' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"neuropil_datasets.{where}"), name)
+    globals()[name] = value
+    return value
