@@ -14,7 +14,7 @@ import pytest
 import neuropil
 from neuropil import Network, TrainingConfig
 from neuropil.protocols import DatasetInfo
-from neuropil_testkit import networks
+from neuropil_testkit import GradientSimulator, networks
 
 pytest.importorskip("neuropil_torch")
 pytest.importorskip("neuropil_jax")
@@ -64,6 +64,7 @@ def test_same_loss_and_gradients() -> None:
     out = {}
     for backend in ("torch", "jax"):
         sim = neuropil.compile(networks.gradient(), backend=backend, dtype="float64")
+        assert isinstance(sim, GradientSimulator)  # both backends differentiate
         out[backend] = sim.loss_and_grad(inputs, _loss, steps=case.steps)
     (loss_t, grads_t), (loss_j, grads_j) = out["torch"], out["jax"]
     assert loss_t == pytest.approx(loss_j, rel=1e-9)

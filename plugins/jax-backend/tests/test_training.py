@@ -103,6 +103,7 @@ def test_sign_and_mask_hold_after_every_step(
     net = classifier()
     proj = net.projections[0]
     proj.sign = "excitatory"
+    assert isinstance(proj.weights, np.ndarray)  # the classifier gives explicit weights
     mask = np.ones(proj.weights.shape, dtype=bool)
     mask[:, :3] = False
     proj.mask = mask
@@ -110,7 +111,9 @@ def test_sign_and_mask_hold_after_every_step(
     w = metrics["parameters"]["in->hidden.weights"]
     assert np.all(w >= 0)
     assert np.all(w[:, :3] == 0)
-    assert np.any(w[:, 3:] != classifier().projections[0].weights[:, 3:])
+    initial = classifier().projections[0].weights
+    assert isinstance(initial, np.ndarray)
+    assert np.any(w[:, 3:] != initial[:, 3:])
 
 
 def test_resume_equals_uninterrupted(
