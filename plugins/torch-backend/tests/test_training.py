@@ -114,7 +114,8 @@ def test_resume_gives_the_uninterrupted_result(tmp_path: Path) -> None:
         np.testing.assert_array_equal(value, resumed["parameters"][key])
     from safetensors.numpy import load_file
 
-    saved = load_file(full["checkpoint"])
+    assert full["checkpoint"] == "checkpoints/epoch-4.safetensors"  # relative to the run
+    saved = load_file(tmp_path / "a" / full["checkpoint"])
     np.testing.assert_array_equal(
         saved["in->hidden.weights"], full["parameters"]["in->hidden.weights"]
     )

@@ -419,33 +419,47 @@ class TorchNetwork(nn.Module):
     ) -> None:
         pop = self._pops[name]
         steps, batch = run.steps, run.batch
-        current: _Tensor | None = None
+        # each projection's current from its first step with input on: the matmul of every
+        # step at once, the delay d shifting it (no input in the first d steps)
+        parts: list[tuple[int, _Tensor]] = []
         for proj in self._incoming[name]:
             src = run.seq[proj.pre]
             x = torch.stack(src) if isinstance(src, list) else src
             d = int(proj.delay)
-            zeros = (min(d, steps), batch, pop.size)
-            part = torch.zeros(zeros, dtype=self.dtype, device=self.device)
-            if d < steps:
-                # the matmul of every step at once; the delay shifts its (smaller) output
-                late = torch.matmul(x[: steps - d], weights[proj.name].t())
-                part = torch.cat((part, late), dim=0) if d > 0 else late
+            if d >= steps:
+                continue
+            w = weights[proj.name].t()
+            if x.requires_grad and pop.size <= x.shape[-1] and 4 * d <= steps:
+                # slicing a differentiable input pads its (larger) gradient back with zeros:
+                # slice the product instead, at the price of d more rows of matmul
+                parts.append((d, torch.matmul(x, w)[: steps - d]))
+            else:
+                parts.append((d, torch.matmul(x[: steps - d], w)))
+        offset = min((d for d, _ in parts), default=steps)
+        current: _Tensor | None = None
+        for d, part in parts:
+            if d > offset:
+                pad = torch.zeros(
+                    (d - offset, batch, pop.size), dtype=self.dtype, device=self.device
+                )
+                part = torch.cat((pad, part), dim=0)
             current = part if current is None else current + part
         if current is None:
-            current = torch.zeros((steps, batch, pop.size), dtype=self.dtype, device=self.device)
+            current = torch.zeros((0, batch, pop.size), dtype=self.dtype, device=self.device)
         spec = LayerSpec.build(pop, pop_params[name], self.ops, self.resolved.dt, self.tbptt)
         init = self._initial(pop, batch)
-        seqs = run_fused(spec, current, init)
+        seqs = run_fused(spec, current, init, offset)
         run.seq[name] = seqs["output"]
         for var in pop.model.state:
-            if var in seqs:
-                seq = seqs[var]
-            elif var == "s":
-                seq = seqs["output"]
-            else:  # ref: no refractory period on the fast path
-                seq = torch.zeros_like(current)
-            run.record[f"{name}.{var}"] = seq
-            run.final[f"{name}.{var}"] = seq[-1]
+            if var in seqs or var == "s":
+                seq = seqs.get(var, seqs["output"])
+                run.record[f"{name}.{var}"] = seq
+                run.final[f"{name}.{var}"] = seq[-1]
+                continue
+            # ref: no refractory period on the fast path; a sequence of zeros only if probed
+            run.final[f"{name}.{var}"] = torch.zeros_like(seqs["v"][-1])
+            if any(p.target == name and p.variable == var for p in self.resolved.probes):
+                run.record[f"{name}.{var}"] = torch.zeros_like(seqs["v"])
 
     def _run_portable(
         self,

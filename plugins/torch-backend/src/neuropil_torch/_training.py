@@ -338,7 +338,8 @@ def train(
                 tensors = {k: np.ascontiguousarray(v) for k, v in sim.get_parameters().items()}
                 tensors.update(_optimizer_tensors(opt))
                 _atomic_save(tensors, meta, path)
-                checkpoint = str(path)
+                # Relative to the run folder: the runner builds it under a temporary name.
+                checkpoint = path.relative_to(run_dir).as_posix()
     final = {f"final_{k}": (v[-1] if v else None) for k, v in history.items() if k != "lr"}
     return {
         **history,
