@@ -12,7 +12,19 @@ import sys
 
 import pytest
 
-HEAVY = ("torch", "jax", "jaxlib", "brian2", "tensorflow", "lava", "nir", "h5py")
+HEAVY = (
+    "torch",
+    "jax",
+    "jaxlib",
+    "optax",
+    "brian2",
+    "tensorflow",
+    "lava",
+    "nir",
+    "h5py",
+    "tonic",
+    "cect",
+)
 
 _REPORT = """
 import json, sys
