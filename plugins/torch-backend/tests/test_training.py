@@ -13,7 +13,7 @@ import torch
 
 import neuropil
 from neuropil import NeuronModel, Param, StateVar
-from neuropil.errors import ExperimentError
+from neuropil.errors import ExperimentError, SerializationError
 from neuropil_testkit import temporary_plugin
 from neuropil_torch import TorchBackend
 
@@ -120,6 +120,51 @@ def test_resume_gives_the_uninterrupted_result(tmp_path: Path) -> None:
         saved["in->hidden.weights"], full["parameters"]["in->hidden.weights"]
     )
     assert any(k.startswith("optimizer/") for k in saved)
+
+
+def _adagrad(params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
+    return torch.optim.Adagrad(params, lr=0.1)
+
+
+def test_any_torch_optimiser_trains_checkpoints_and_resumes(tmp_path: Path) -> None:
+    data = ToyDataset(n=16)
+    config = toy_config(epochs=4, lr=0.1)
+    full = TorchBackend().train(
+        toy_net(), data, config, run_dir=str(tmp_path / "a"), progress=False, optimizer=_adagrad
+    )
+    assert full["loss"][-1] < full["loss"][0]
+    default = TorchBackend().train(toy_net(), data, config, progress=False)
+    assert full["loss"] != default["loss"]  # Adagrad was used, not the config's Adam
+    TorchBackend().train(
+        toy_net(),
+        data,
+        toy_config(epochs=4, lr=0.1, checkpoint_every=2),
+        run_dir=str(tmp_path / "b"),
+        progress=False,
+        optimizer=_adagrad,
+    )
+    ckpt = str(neuropil.checkpoint_path(tmp_path / "b", 2))
+    resumed = TorchBackend().train(
+        toy_net(),
+        data,
+        toy_config(epochs=4, lr=0.1, resume=ckpt),
+        progress=False,
+        optimizer=_adagrad,
+    )
+    for key, value in full["parameters"].items():
+        np.testing.assert_array_equal(value, resumed["parameters"][key])
+    with pytest.raises(
+        SerializationError, match="a checkpoint of a Adagrad run, resumed with Adam"
+    ):
+        TorchBackend().train(toy_net(), data, toy_config(epochs=4, resume=ckpt), progress=False)
+    with pytest.raises(ExperimentError, match=r"must return a torch.optim.Optimizer, got list"):
+        TorchBackend().train(
+            toy_net(),
+            data,
+            config,
+            progress=False,
+            optimizer=lambda ps: list(ps),  # type: ignore[arg-type,return-value]
+        )
 
 
 def test_config_errors_name_the_fix() -> None:

@@ -18,6 +18,9 @@ from neuropil.errors import EngineError
 from neuropil.protocols import Dataset, SimulationResult
 from neuropil_torch._module import TorchNetwork
 
+#: Builds an optimiser from the list of trainable parameters (``train(optimizer=...)``).
+OptimizerFactory = Callable[[list[torch.nn.Parameter]], torch.optim.Optimizer]
+
 __all__ = ["TorchBackend", "TorchSimulator"]
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -88,6 +91,7 @@ class TorchBackend:
         dtype: str = "float32",
         device: str | None = None,
         progress: bool | None = None,
+        optimizer: OptimizerFactory | None = None,
     ) -> dict[str, Any]:
         """Train ``network`` on ``dataset`` as ``config`` says (docs/concepts/training.md).
 
@@ -103,6 +107,7 @@ class TorchBackend:
             dtype=dtype,
             device=device,
             progress=progress,
+            optimizer=optimizer,
         )
 
 

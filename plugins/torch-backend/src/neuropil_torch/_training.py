@@ -27,9 +27,9 @@ from torch.nn import functional
 import neuropil
 from neuropil._network import Network
 from neuropil._training import TrainingConfig
-from neuropil.errors import ExperimentError
+from neuropil.errors import ExperimentError, SerializationError
 from neuropil.protocols import Dataset
-from neuropil_torch._backend import TorchBackend, TorchSimulator
+from neuropil_torch._backend import OptimizerFactory, TorchBackend, TorchSimulator
 
 __all__ = ["train"]
 
@@ -208,6 +208,7 @@ def train(
     dtype: str = "float32",
     device: str | None = None,
     progress: bool | None = None,
+    optimizer: OptimizerFactory | None = None,
 ) -> dict[str, Any]:
     """Train ``network`` on ``dataset`` with surrogate-gradient BPTT, as ``config`` says.
 
@@ -220,6 +221,11 @@ def train(
         dtype / device: As for :meth:`TorchBackend.compile`.
         progress: Show a progress bar; ``None``: only when the console is a terminal (and on
             rank 0).
+        optimizer: Any torch optimiser instead of ``config.optimizer``: a callable taking the
+            list of trainable parameters and returning a ``torch.optim.Optimizer`` (e.g.
+            ``lambda ps: torch.optim.Adagrad(ps, lr=0.05)``). The schedule still sets its
+            learning rate each epoch (``config.lr_at``), and its state is checkpointed and
+            resumed like the built-in ones.
 
     Returns:
         JSON-able metrics: ``loss``, ``accuracy`` (on ``eval_split``), ``train_accuracy`` and
@@ -245,7 +251,13 @@ def train(
             "parameters trainable",
             section="training",
         )
-    opt = _optimizer(config, params)
+    opt = _optimizer(config, params) if optimizer is None else optimizer(params)
+    if not isinstance(opt, torch.optim.Optimizer):
+        raise ExperimentError(
+            f"optimizer= must return a torch.optim.Optimizer, got {type(opt).__name__}; pass "
+            "a factory such as lambda params: torch.optim.SGD(params, lr=0.1)",
+            section="training",
+        )
     history: dict[str, list[float]] = {"loss": [], "accuracy": [], "train_accuracy": [], "lr": []}
     start, step = 0, 0
     if config.resume is not None:
@@ -262,6 +274,13 @@ def train(
                 if not k.startswith("optimizer/") and not k.endswith(".delay")
             }
         )
+        saved_kind = meta.get("torch_optimizer", type(opt).__name__)
+        if saved_kind != type(opt).__name__:
+            raise SerializationError(
+                f"{config.resume}: a checkpoint of a {saved_kind} run, resumed with "
+                f"{type(opt).__name__}; resume with the optimiser it was trained with",
+                path=str(config.resume),
+            )
         _load_optimizer(opt, tensors)
         start, step = int(meta["epoch"]), int(meta["step"])
         if "history" in meta:
@@ -335,6 +354,7 @@ def train(
                     config, epoch=done, step=step, seed=config.seed, backend="torch"
                 )
                 meta["history"] = json.dumps(history)
+                meta["torch_optimizer"] = type(opt).__name__
                 tensors = {k: np.ascontiguousarray(v) for k, v in sim.get_parameters().items()}
                 tensors.update(_optimizer_tensors(opt))
                 _atomic_save(tensors, meta, path)
