@@ -11,6 +11,12 @@ from neuropil import errors
 from neuropil._api import compile, simulate
 from neuropil._batching import epoch_order, iterate_batches, pad_batch
 from neuropil._descriptors import KINDS, PLUGIN_API_VERSION, Component
+from neuropil._engine_support import (
+    check_input_layout,
+    check_inputs,
+    check_parameter_values,
+    synapse_view,
+)
 from neuropil._models import (
     BoundSurrogate,
     LearningRule,
@@ -92,6 +98,9 @@ __all__ = [
     "TrainingConfig",
     "WeightInit",
     "__version__",
+    "check_input_layout",
+    "check_inputs",
+    "check_parameter_values",
     "checkpoint_metadata",
     "checkpoint_path",
     "compile",
@@ -106,5 +115,6 @@ __all__ = [
     "read_checkpoint_metadata",
     "resolve",
     "simulate",
+    "synapse_view",
     "use_registry",
 ]

@@ -36,7 +36,6 @@ on spikes (the tests compare them in float64) and their gradients agree.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +45,7 @@ import jax.numpy as jnp
 import numpy as np
 import numpy.typing as npt
 
+import neuropil
 from neuropil._models import SynapseView
 from neuropil._network import Network
 from neuropil._ops import Array, StepContext
@@ -416,46 +416,6 @@ def _shift(a: jax.Array, d: int) -> jax.Array:
     return jnp.concatenate([pad, a[: steps - d]], axis=0)
 
 
-class _DenseView:
-    def pre(self, x: Array) -> Array:
-        return x[:, None, :]
-
-    def post(self, x: Array) -> Array:
-        return x[:, :, None]
-
-
-class _IndexView:
-    def __init__(self, pre_idx: npt.NDArray[np.int64], post_idx: npt.NDArray[np.int64]) -> None:
-        self._pre = pre_idx
-        self._post = post_idx
-
-    def pre(self, x: Array) -> Array:
-        return x[:, self._pre]
-
-    def post(self, x: Array) -> Array:
-        return x[:, self._post]
-
-
-class _IdentityView:
-    def pre(self, x: Array) -> Array:
-        return x
-
-    def post(self, x: Array) -> Array:
-        return x
-
-
-def _view_for(proj: ResolvedProjection) -> SynapseView:
-    if proj.kind == "dense":
-        return _DenseView()
-    if proj.kind == "one_to_one":
-        return _IdentityView()
-    if proj.pre_idx is not None and proj.post_idx is not None:
-        return _IndexView(proj.pre_idx, proj.post_idx)
-    raise EngineError(
-        f"projection {proj.name!r}: plasticity is not supported on {proj.kind!r} connectivity"
-    )
-
-
 def constrain(w: jax.Array, proj: ResolvedProjection) -> jax.Array:
     """Keep weights on their projection's side of zero and masked synapses at zero."""
     if proj.sign == "excitatory":
@@ -667,7 +627,7 @@ class _StageRunner:
                 },
             }
             carry0["plastic"][proj.name] = self.weights[proj.name]
-            views[proj.name] = _view_for(proj)
+            views[proj.name] = neuropil.synapse_view(proj)
         return carry0, views
 
     def __call__(
@@ -871,17 +831,14 @@ class JaxSimulator:
         self._fast = fast
         self._params: dict[str, _Arr] = {}
         self._delays: dict[str, npt.NDArray[np.int64]] = {}
-        self._schemas: dict[str, tuple[int, Any]] = {}
         for pop in resolved.populations:
             for k, v in pop.params.items():
                 self._params[f"{pop.name}.{k}"] = np.array(v, dtype=np.float64)
-                self._schemas[f"{pop.name}.{k}"] = (pop.size, pop.model.params[k])
         for proj in resolved.projections:
             self._params[f"{proj.name}.weights"] = np.array(proj.weights, dtype=np.float64)
             self._delays[f"{proj.name}.delay"] = np.asarray(proj.delay, dtype=np.int64).copy()
             for k, v in proj.synapse_params.items():
                 self._params[f"{proj.name}.{k}"] = np.array(v, dtype=np.float64)
-                self._schemas[f"{proj.name}.{k}"] = (proj.post_size, proj.synapse.params[k])
         self.records = tuple(
             Record(
                 p.key,
@@ -943,38 +900,8 @@ class JaxSimulator:
             EngineError: an unknown name, a wrong shape, a value out of bounds or on the wrong
                 side of zero, naming the parameter and what it takes.
         """
-        checked: dict[str, _Arr] = {}
-        for key, value in values.items():
-            if key in self._delays:
-                raise EngineError(
-                    f"delays are fixed at compile time ({key!r}); change them in the "
-                    "network and compile again"
-                )
-            if key not in self._params:
-                close = difflib.get_close_matches(key, [*self._params, *self._delays], n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise EngineError(f"no parameter named {key!r}{hint}")
-            try:
-                arr = np.array(value, dtype=np.float64)
-            except (TypeError, ValueError) as exc:
-                raise EngineError(f"parameter {key!r} must be numbers: {exc}") from exc
-            if not np.all(np.isfinite(arr)):
-                raise EngineError(f"parameter {key!r} contains NaN or infinite values")
-            if key.endswith(".weights") and key not in self._schemas:
-                _check_weights(key, arr, self._params[key].shape, self._proj_of(key))
-            else:
-                size, spec = self._schemas[key]
-                if arr.shape not in ((), (size,)):
-                    raise EngineError(
-                        f"parameter {key!r} takes a scalar or {size} values (one per neuron), "
-                        f"got shape {arr.shape}"
-                    )
-                bad = [float(v) for v in arr.reshape(-1) if not spec.contains(float(v))]
-                if bad:
-                    raise EngineError(
-                        f"parameter {key!r} must lie in {spec.bounds_text()}, got {bad[0]:g}"
-                    )
-            checked[key] = arr
+        shapes = {k: np.shape(v) for k, v in {**self._params, **self._delays}.items()}
+        checked = neuropil.check_parameter_values(self.resolved, shapes, values)
         self._params.update(checked)
         if any(key.endswith(".tau_ref") for key in checked):
             plan = _plan(self.resolved, self._fast, self._params)
@@ -982,10 +909,6 @@ class JaxSimulator:
                 self.plan = plan
                 self._run = jax.jit(self._simulate, static_argnames=("records",))
                 self._grad_fns.clear()
-
-    def _proj_of(self, key: str) -> ResolvedProjection:
-        name = key.removesuffix(".weights")
-        return next(p for p in self.resolved.projections if p.name == name)
 
     def device_params(self, values: Mapping[str, npt.ArrayLike] | None = None) -> Params:
         """Parameters (all but delays) as jax arrays of the engine's dtype, on its device."""
@@ -1017,7 +940,7 @@ class JaxSimulator:
             EngineError: an unknown input, a wrong shape or dtype, NaN, inputs that disagree
                 on batch or steps, or fewer steps than asked for.
         """
-        arrays, steps, batch = _check_inputs(self.resolved, inputs, steps)
+        arrays, steps, batch = neuropil.check_inputs(self.resolved, inputs, steps)
         out = {}
         for spec in self.resolved.inputs:
             if spec.name in arrays:
@@ -1097,78 +1020,3 @@ class JaxSimulator:
             self._grad_fns[key] = fn
         loss, grads = fn(trainable, params, arrays)
         return float(loss), {k: np.asarray(g, dtype=np.float64) for k, g in grads.items()}
-
-
-def _check_weights(key: str, w: _Arr, shape: tuple[int, ...], proj: ResolvedProjection) -> None:
-    if w.shape != shape:
-        raise EngineError(f"parameter {key!r} has shape {shape}, got {w.shape}")
-    sign = proj.sign
-    wrong = (
-        int(np.count_nonzero(w < 0))
-        if sign == "excitatory"
-        else (int(np.count_nonzero(w > 0)) if sign == "inhibitory" else 0)
-    )
-    if wrong:
-        side = ">= 0" if sign == "excitatory" else "<= 0"
-        raise EngineError(
-            f"parameter {key!r}: the projection is {sign}, so its weights must be {side}; "
-            f"{wrong} are not (clip them, or drop the projection's sign constraint)"
-        )
-
-
-def _check_inputs(
-    net: ResolvedNetwork, inputs: Mapping[str, npt.ArrayLike], steps: int | None
-) -> tuple[dict[str, _Arr], int, int]:
-    known = {i.name: i for i in net.inputs}
-    arrays: dict[str, _Arr] = {}
-    batch: int | None = None
-    length: int | None = None
-    for name, value in inputs.items():
-        if name not in known:
-            close = difflib.get_close_matches(name, list(known), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise EngineError(
-                f"the network has no input named {name!r}{hint} "
-                f"(inputs: {', '.join(sorted(known)) or 'none'})"
-            )
-        arr = np.asarray(value)
-        if arr.dtype.kind not in "biuf":
-            raise EngineError(
-                f"input {name!r} must hold numbers (bool, int or float), got dtype {arr.dtype}"
-            )
-        spec = known[name]
-        if arr.ndim < 2 or int(np.prod(arr.shape[2:], dtype=np.int64)) != spec.size:
-            raise EngineError(
-                f"input {name!r} must be [T, B, {', '.join(map(str, spec.shape))}] "
-                f"(time, batch, then {spec.size} channels), got shape {arr.shape}"
-            )
-        if not np.all(np.isfinite(arr)):
-            raise EngineError(f"input {name!r} contains NaN or infinite values")
-        if batch is not None and arr.shape[1] != batch:
-            raise EngineError(
-                f"inputs disagree on the batch size: {name!r} has {arr.shape[1]}, "
-                f"others have {batch}"
-            )
-        if length is not None and arr.shape[0] != length:
-            first = next(iter(arrays))
-            raise EngineError(
-                f"inputs disagree on the number of steps: {name!r} has {arr.shape[0]}, "
-                f"{first!r} has {length}; give every input the same T"
-            )
-        batch, length = arr.shape[1], arr.shape[0]
-        arrays[name] = arr.reshape(arr.shape[0], arr.shape[1], spec.size)
-    if steps is None:
-        if length is None:
-            raise EngineError(
-                "no input given, so the number of steps is unknown: pass the network's inputs, "
-                "or give steps=T to run with every input at zero"
-            )
-        steps = length
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
-        raise EngineError(f"steps must be a whole number >= 0, got {steps!r}")
-    for name, arr in arrays.items():
-        if arr.shape[0] < steps:
-            raise EngineError(
-                f"input {name!r} has {arr.shape[0]} steps but the run asks for {steps}"
-            )
-    return arrays, int(steps), int(batch if batch is not None else 1)

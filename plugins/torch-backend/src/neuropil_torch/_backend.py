@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -10,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+import neuropil
 from neuropil._network import Network
 from neuropil._ops import Array, Ops
 from neuropil._resolve import resolve
@@ -158,50 +158,16 @@ class TorchSimulator:
                 side of zero, or a delay (delays are fixed at compile time).
         """
         current = self.get_parameters()
+        checked = neuropil.check_parameter_values(
+            self.resolved, {k: v.shape for k, v in current.items()}, values
+        )
         projections = {p.name: p for p in self.resolved.projections}
-        checked: list[tuple[str, _Arr]] = []
-        for key, value in values.items():
-            if key not in current:
-                close = difflib.get_close_matches(key, list(current), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise EngineError(f"no parameter named {key!r}{hint}")
-            try:
-                arr = np.asarray(value, dtype=np.float64)
-            except (TypeError, ValueError) as exc:
-                raise EngineError(f"parameter {key!r} must be numbers: {exc}") from exc
-            if not np.all(np.isfinite(arr)):
-                raise EngineError(f"parameter {key!r} contains NaN or infinite values")
-            target, _, name = key.rpartition(".")
-            proj = projections.get(target)
-            if proj is not None and name == "delay":
-                raise EngineError(
-                    f"delays are fixed at compile time ({key!r}); change them in the "
-                    "network and compile again"
-                )
-            if proj is not None and name == "weights":
-                _check_weights(key, arr, current[key].shape, proj.sign)
-                if proj.mask is not None:
-                    arr = np.where(proj.mask, arr, 0.0)
-            else:
-                if proj is not None:
-                    size, schema = proj.post_size, proj.synapse.params
-                else:
-                    pop = self.resolved.population(target)
-                    size, schema = pop.size, pop.model.params
-                if arr.shape not in ((), (size,)):
-                    raise EngineError(
-                        f"parameter {key!r} takes a scalar or {size} values (one per neuron), "
-                        f"got shape {arr.shape}"
-                    )
-                spec = schema[name]
-                bad = [float(v) for v in arr.reshape(-1) if not spec.contains(float(v))]
-                if bad:
-                    raise EngineError(
-                        f"parameter {key!r} must lie in {spec.bounds_text()}, got {bad[0]:g}"
-                    )
-            checked.append((key, arr))
+        for key, arr in checked.items():
+            proj = projections.get(key.removesuffix(".weights"))
+            if key.endswith(".weights") and proj is not None and proj.mask is not None:
+                checked[key] = np.where(proj.mask, arr, 0.0)
         with torch.no_grad():
-            for key, arr in checked:
+            for key, arr in checked.items():
                 p = self.module.parameter(key)
                 new = torch.as_tensor(arr, device=p.device).to(p.dtype)
                 if new.shape == p.shape:
@@ -216,30 +182,18 @@ class TorchSimulator:
     def _inputs(
         self, inputs: Mapping[str, npt.ArrayLike | torch.Tensor], steps: int | None
     ) -> tuple[dict[str, torch.Tensor], int, int]:
-        known = {i.name: i for i in self.resolved.inputs}
-        arrays: dict[str, torch.Tensor] = {}
-        batch: int | None = None
-        length: int | None = None
+        tensors: dict[str, torch.Tensor] = {}
         for name, value in inputs.items():
-            if name not in known:
-                close = difflib.get_close_matches(name, list(known), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise EngineError(
-                    f"no input named {name!r}{hint} (inputs: {', '.join(sorted(known)) or 'none'})"
-                )
             t = value if isinstance(value, torch.Tensor) else torch.as_tensor(np.asarray(value))
-            if t.dtype == torch.bool:
-                t = t.to(torch.uint8)
-            if not (t.is_floating_point() or t.dtype in _INT_DTYPES):
-                raise EngineError(
-                    f"input {name!r} must hold numbers (bool, int or float), got dtype {t.dtype}"
-                )
-            spec = known[name]
-            if t.dim() < 2 or int(np.prod(tuple(t.shape[2:]), dtype=np.int64)) != spec.size:
-                raise EngineError(
-                    f"input {name!r} must be [T, B, {', '.join(map(str, spec.shape))}] "
-                    f"(time, batch, then {spec.size} channels), got shape {tuple(t.shape)}"
-                )
+            tensors[name] = t.to(torch.uint8) if t.dtype == torch.bool else t
+        steps, batch = neuropil.check_input_layout(
+            self.resolved,
+            {name: (tuple(t.shape), _kind(t)) for name, t in tensors.items()},
+            steps,
+        )
+        sizes = {i.name: i.size for i in self.resolved.inputs}
+        arrays: dict[str, torch.Tensor] = {}
+        for name, t in tensors.items():
             # one reduction first: a sum is finite when every value is (bar overflow)
             if (
                 t.is_floating_point()
@@ -247,36 +201,10 @@ class TorchSimulator:
                 and not bool(torch.isfinite(t).all())
             ):
                 raise EngineError(f"input {name!r} contains NaN or infinite values")
-            if batch is not None and t.shape[1] != batch:
-                raise EngineError(
-                    f"inputs disagree on the batch size: {name!r} has {t.shape[1]}, "
-                    f"others have {batch}"
-                )
-            if length is not None and t.shape[0] != length:
-                first = next(iter(arrays))
-                raise EngineError(
-                    f"inputs disagree on the number of steps: {name!r} has {t.shape[0]}, "
-                    f"{first!r} has {length}; give every input the same T"
-                )
-            batch, length = int(t.shape[1]), int(t.shape[0])
-            arrays[name] = t.reshape(length, batch, spec.size).to(
+            arrays[name] = t.reshape(t.shape[0], t.shape[1], sizes[name]).to(
                 device=self.module.device, dtype=self.module.dtype
             )
-        if steps is None:
-            if length is None:
-                raise EngineError(
-                    "no input given, so the number of steps is unknown: pass the network's "
-                    "inputs, or give steps=T to run with every input at zero"
-                )
-            steps = length
-        if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
-            raise EngineError(f"steps must be a whole number >= 0, got {steps!r}")
-        for name, arr in arrays.items():
-            if arr.shape[0] < steps:
-                raise EngineError(
-                    f"input {name!r} has {arr.shape[0]} steps but the run asks for {steps}"
-                )
-        return arrays, int(steps), int(batch if batch is not None else 1)
+        return arrays, steps, batch
 
     def run(
         self,
@@ -356,17 +284,11 @@ class TorchSimulator:
 _INT_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 
 
-def _check_weights(key: str, w: _Arr, shape: tuple[int, ...], sign: str | None) -> None:
-    if w.shape != shape:
-        raise EngineError(f"parameter {key!r} has shape {shape}, got {w.shape}")
-    wrong = (
-        int(np.count_nonzero(w < 0))
-        if sign == "excitatory"
-        else (int(np.count_nonzero(w > 0)) if sign == "inhibitory" else 0)
-    )
-    if wrong:
-        side = ">= 0" if sign == "excitatory" else "<= 0"
-        raise EngineError(
-            f"parameter {key!r}: the projection is {sign}, so its weights must be {side}; "
-            f"{wrong} are not (clip them, or drop the projection's sign constraint)"
-        )
+def _kind(t: torch.Tensor) -> str:
+    """numpy's dtype kind of a tensor: ``"f"``, ``"u"``, ``"i"``, or ``"O"`` for anything else
+    (complex, quantised), which the input check refuses."""
+    if t.is_floating_point():
+        return "f"
+    if t.dtype == torch.uint8:
+        return "u"
+    return "i" if t.dtype in _INT_DTYPES else "O"

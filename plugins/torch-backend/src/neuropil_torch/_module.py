@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
+import neuropil
 from neuropil._models import SynapseView
 from neuropil._ops import StepContext
 from neuropil._resolve_types import ResolvedNetwork, ResolvedPopulation, ResolvedProjection
@@ -72,34 +73,6 @@ class _RunState:
     seq: dict[str, Any] = field(default_factory=dict)  # name -> [T, B, N] tensor or list
     record: dict[str, list[_Tensor] | _Tensor] = field(default_factory=dict)
     final: dict[str, _Tensor] = field(default_factory=dict)
-
-
-class _DenseView:
-    def pre(self, x: _Tensor) -> _Tensor:
-        return x[:, None, :]
-
-    def post(self, x: _Tensor) -> _Tensor:
-        return x[:, :, None]
-
-
-class _IndexView:
-    def __init__(self, pre_idx: _Tensor, post_idx: _Tensor) -> None:
-        self._pre = pre_idx
-        self._post = post_idx
-
-    def pre(self, x: _Tensor) -> _Tensor:
-        return x[:, self._pre]
-
-    def post(self, x: _Tensor) -> _Tensor:
-        return x[:, self._post]
-
-
-class _IdentityView:
-    def pre(self, x: _Tensor) -> _Tensor:
-        return x
-
-    def post(self, x: _Tensor) -> _Tensor:
-        return x
 
 
 class TorchNetwork(nn.Module):
@@ -157,7 +130,9 @@ class TorchNetwork(nn.Module):
                 self._add(f"{proj.name}.{k}", v, False)
             self._delay_groups[proj.name] = self._make_delay_groups(proj)
             if proj.plasticity is not None:
-                self._views[proj.name] = self._view_for(proj)
+                self._views[proj.name] = neuropil.synapse_view(
+                    proj, lambda idx: torch.as_tensor(idx, device=self.device)
+                )
         self._incoming = {pop.name: resolved.incoming(pop.name) for pop in resolved.populations}
         self._pops = {pop.name: pop for pop in resolved.populations}
         self._pop_index = {pop.name: i for i, pop in enumerate(resolved.populations)}
@@ -214,22 +189,6 @@ class TorchNetwork(nn.Module):
                 _DelayGroup(int(d), "sparse", idx(np.flatnonzero(sel)), idx(pre), idx(post))
             )
         return groups
-
-    def _view_for(self, proj: ResolvedProjection) -> SynapseView:
-        if proj.kind == "dense":
-            return _DenseView()
-        if proj.kind == "one_to_one":
-            return _IdentityView()
-        if proj.kind == "sparse" and proj.pre_idx is not None and proj.post_idx is not None:
-            dev = self.device
-            return _IndexView(
-                torch.as_tensor(proj.pre_idx, device=dev),
-                torch.as_tensor(proj.post_idx, device=dev),
-            )
-        raise EngineError(
-            f"projection {proj.name!r}: plasticity is not supported on {proj.kind!r} "
-            "connectivity; use dense, sparse, list or one_to_one"
-        )
 
     def _plan(self, fast: bool) -> list[_Group]:
         """Groups of populations (strongly connected components) in a valid run order."""

@@ -16,7 +16,6 @@ for each step ``t``:
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from neuropil._engine_support import check_inputs, check_parameter_values, synapse_view
 from neuropil._models import SynapseView
 from neuropil._network import Network
 from neuropil._ops import StepContext
@@ -123,40 +123,6 @@ class _Compiled:
     groups: list[_Group]
 
 
-class _DenseView:
-    """Per-synapse views for dense projections: ``[B, N_post, N_pre]`` by broadcasting."""
-
-    def pre(self, x: _Arr) -> _Arr:
-        return x[:, None, :]
-
-    def post(self, x: _Arr) -> _Arr:
-        return x[:, :, None]
-
-
-class _IndexView:
-    """Per-synapse views for sparse projections: ``[B, nnz]``."""
-
-    def __init__(self, pre_idx: npt.NDArray[np.int64], post_idx: npt.NDArray[np.int64]) -> None:
-        self._pre = pre_idx
-        self._post = post_idx
-
-    def pre(self, x: _Arr) -> _Arr:
-        return x[:, self._pre]
-
-    def post(self, x: _Arr) -> _Arr:
-        return x[:, self._post]
-
-
-class _IdentityView:
-    """Per-synapse views for one-to-one projections: ``[B, N]``."""
-
-    def pre(self, x: _Arr) -> _Arr:
-        return x
-
-    def post(self, x: _Arr) -> _Arr:
-        return x
-
-
 class NumpySimulator:
     """A network compiled for the reference engine.
 
@@ -235,46 +201,11 @@ class NumpySimulator:
                 side of zero, naming the parameter and what it takes.
         """
         current = self.get_parameters()
-        checked: list[tuple[str, str, _Arr]] = []
-        for key, value in values.items():
-            if key not in current:
-                close = difflib.get_close_matches(key, list(current), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise EngineError(f"no parameter named {key!r}{hint}")
-            try:
-                arr = np.asarray(value, dtype=np.float64)
-            except (TypeError, ValueError) as exc:
-                raise EngineError(f"parameter {key!r} must be numbers: {exc}") from exc
-            if not np.all(np.isfinite(arr)):
-                raise EngineError(f"parameter {key!r} contains NaN or infinite values")
+        checked = check_parameter_values(
+            self.resolved, {k: v.shape for k, v in current.items()}, values
+        )
+        for key, arr in checked.items():
             target, _, name = key.rpartition(".")
-            comp = self._compiled.get(target)
-            if comp is not None and name == "delay":
-                raise EngineError(
-                    f"delays are fixed at compile time ({key!r}); change them in the "
-                    "network and compile again"
-                )
-            if comp is not None and name == "weights":
-                _check_weights(key, arr, comp)
-            else:
-                if comp is not None:
-                    size, schema = comp.proj.post_size, comp.proj.synapse.params
-                else:
-                    pop = self.resolved.population(target)
-                    size, schema = pop.size, pop.model.params
-                if arr.shape not in ((), (size,)):
-                    raise EngineError(
-                        f"parameter {key!r} takes a scalar or {size} values (one per neuron), "
-                        f"got shape {arr.shape}"
-                    )
-                spec = schema[name]
-                bad = [float(v) for v in arr.reshape(-1) if not spec.contains(float(v))]
-                if bad:
-                    raise EngineError(
-                        f"parameter {key!r} must lie in {spec.bounds_text()}, got {bad[0]:g}"
-                    )
-            checked.append((target, name, arr))
-        for target, name, arr in checked:
             comp = self._compiled.get(target)
             if comp is not None and name == "weights":
                 self._compiled[target] = self._compile_projection(comp.proj, arr)
@@ -283,70 +214,6 @@ class NumpySimulator:
             params[name] = self._cast(arr if arr.ndim else float(arr))
 
     # -- simulation -----------------------------------------------------------------------
-
-    def _check_inputs(
-        self, inputs: Mapping[str, npt.ArrayLike], steps: int | None
-    ) -> tuple[dict[str, _Arr], int, int]:
-        known = {i.name: i for i in self.resolved.inputs}
-        arrays: dict[str, _Arr] = {}
-        batch: int | None = None
-        length: int | None = None
-        for name, value in inputs.items():
-            if name not in known:
-                close = difflib.get_close_matches(name, list(known), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise EngineError(
-                    f"the network has no input named {name!r}{hint} "
-                    f"(inputs: {', '.join(sorted(known)) or 'none'})"
-                )
-            arr = np.asarray(value)
-            if arr.dtype.kind not in "biuf":
-                raise EngineError(
-                    f"input {name!r} must hold numbers (bool, int or float), got dtype {arr.dtype}"
-                )
-            spec = known[name]
-            if arr.ndim < 2 or int(np.prod(arr.shape[2:], dtype=np.int64)) != spec.size:
-                raise EngineError(
-                    f"input {name!r} must be [T, B, {', '.join(map(str, spec.shape))}] "
-                    f"(time, batch, then {spec.size} channels), got shape {arr.shape}"
-                )
-            if not np.all(np.isfinite(arr)):
-                raise EngineError(f"input {name!r} contains NaN or infinite values")
-            if batch is not None and arr.shape[1] != batch:
-                raise EngineError(
-                    f"inputs disagree on the batch size: {name!r} has {arr.shape[1]}, "
-                    f"others have {batch}"
-                )
-            if length is not None and arr.shape[0] != length:
-                first = next(iter(arrays))
-                raise EngineError(
-                    f"inputs disagree on the number of steps: {name!r} has {arr.shape[0]}, "
-                    f"{first!r} has {length}; give every input the same T"
-                )
-            batch = arr.shape[1]
-            length = arr.shape[0]
-            arrays[name] = arr.reshape(arr.shape[0], arr.shape[1], spec.size).astype(self.dtype)
-        if steps is None:
-            if length is None:
-                wanted = ", ".join(
-                    f"{i.name!r} [T, B, {', '.join(map(str, i.shape))}]"
-                    for i in self.resolved.inputs
-                )
-                raise EngineError(
-                    "no input given, so the number of steps is unknown: "
-                    + (f"pass the network's inputs ({wanted}), or " if wanted else "")
-                    + "give steps=T"
-                    + (" to run with every input at zero" if wanted else "")
-                )
-            steps = length
-        if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
-            raise EngineError(f"steps must be a whole number >= 0, got {steps!r}")
-        for name, arr in arrays.items():
-            if arr.shape[0] < steps:
-                raise EngineError(
-                    f"input {name!r} has {arr.shape[0]} steps but the run asks for {steps}"
-                )
-        return arrays, int(steps), int(batch if batch is not None else 1)
 
     def run(
         self,
@@ -366,7 +233,8 @@ class NumpySimulator:
             state. Plastic weights keep their learned values for later runs and
             :meth:`get_parameters`.
         """
-        arrays, steps, batch = self._check_inputs(inputs, steps)
+        arrays, steps, batch = check_inputs(self.resolved, inputs, steps)
+        arrays = {name: arr.astype(self.dtype) for name, arr in arrays.items()}
         net = self.resolved
         ops = self.ops
         dt = net.dt
@@ -408,7 +276,7 @@ class NumpySimulator:
                         for k, sv in rule.post_state.items()
                     },
                 }
-                views[proj.name] = _view_for(proj)
+                views[proj.name] = synapse_view(proj)
         incoming = {pop.name: net.incoming(pop.name) for pop in net.populations}
         pops = {pop.name: pop for pop in net.populations}
         pop_index = {pop.name: i for i, pop in enumerate(net.populations)}
@@ -632,35 +500,6 @@ def _delay_groups(proj: ResolvedProjection, w: _Arr, delays: _Arr) -> list[_Grou
             )
         )
     return groups
-
-
-def _view_for(proj: ResolvedProjection) -> SynapseView:
-    if proj.kind == "dense":
-        return _DenseView()
-    if proj.kind == "one_to_one":
-        return _IdentityView()
-    if proj.kind == "sparse" and proj.pre_idx is not None and proj.post_idx is not None:
-        return _IndexView(proj.pre_idx, proj.post_idx)
-    raise EngineError(
-        f"projection {proj.name!r}: plasticity is not supported on {proj.kind!r} connectivity"
-    )
-
-
-def _check_weights(key: str, w: _Arr, comp: _Compiled) -> None:
-    if w.shape != comp.weights.shape:
-        raise EngineError(f"parameter {key!r} has shape {comp.weights.shape}, got {w.shape}")
-    sign = comp.proj.sign
-    wrong = (
-        int(np.count_nonzero(w < 0))
-        if sign == "excitatory"
-        else (int(np.count_nonzero(w > 0)) if sign == "inhibitory" else 0)
-    )
-    if wrong:
-        side = ">= 0" if sign == "excitatory" else "<= 0"
-        raise EngineError(
-            f"parameter {key!r}: the projection is {sign}, so its weights must be {side}; "
-            f"{wrong} are not (clip them, or drop the projection's sign constraint)"
-        )
 
 
 def _constrain(w: _Arr, proj: ResolvedProjection) -> _Arr:
