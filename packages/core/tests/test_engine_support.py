@@ -87,3 +87,23 @@ def test_synapse_views() -> None:
     sparse = neuropil.synapse_view(projections["sparse"], lambda a: a + 0)
     assert sparse.pre(x[:, :2]).tolist() == [[0.0, 1.0], [3.0, 4.0]]
     assert sparse.post(x).tolist() == [[2.0, 0.0], [5.0, 3.0]]
+
+
+def test_delay_groups() -> None:
+    net = neuropil.Network(dt=1e-3)
+    net.input("in", 3)
+    net.population("a", 2, "lif")
+    net.connect("in", "a", name="one")
+    net.connect("in", "a", name="per", delay=np.array([[1, 2, 1], [2, 2, 1]]))
+    projections = {p.name: p for p in neuropil.resolve(net).projections}
+    (whole,) = neuropil.delay_groups(projections["one"])
+    assert (whole.delay, whole.kind, whole.select) == (1, "dense", None)
+    by_delay = {g.delay: g for g in neuropil.delay_groups(projections["per"])}
+    assert sorted(by_delay) == [1, 2]
+    ones = by_delay[1]
+    assert ones.kind == "sparse"
+    assert ones.select is not None
+    assert ones.select.tolist() == [0, 2, 5]  # row-major positions in [N_post, N_pre]
+    assert ones.pre_idx is not None
+    assert ones.post_idx is not None
+    assert (ones.pre_idx.tolist(), ones.post_idx.tolist()) == ([0, 2, 2], [0, 0, 1])

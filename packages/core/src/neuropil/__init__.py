@@ -12,9 +12,11 @@ from neuropil._api import compile, simulate
 from neuropil._batching import epoch_order, iterate_batches, pad_batch
 from neuropil._descriptors import KINDS, PLUGIN_API_VERSION, Component
 from neuropil._engine_support import (
+    DelayGroup,
     check_input_layout,
     check_inputs,
     check_parameter_values,
+    delay_groups,
     synapse_view,
 )
 from neuropil._models import (
@@ -66,6 +68,7 @@ __all__ = [
     "BoundSurrogate",
     "Component",
     "Connectivity",
+    "DelayGroup",
     "Input",
     "LearningRule",
     "Network",
@@ -104,6 +107,7 @@ __all__ = [
     "checkpoint_metadata",
     "checkpoint_path",
     "compile",
+    "delay_groups",
     "epoch_order",
     "errors",
     "get_registry",

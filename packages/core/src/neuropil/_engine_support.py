@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,14 @@ from neuropil._ops import Array
 from neuropil._resolve_types import ResolvedNetwork, ResolvedProjection
 from neuropil.errors import EngineError
 
-__all__ = ["check_input_layout", "check_inputs", "check_parameter_values", "synapse_view"]
+__all__ = [
+    "DelayGroup",
+    "check_input_layout",
+    "check_inputs",
+    "check_parameter_values",
+    "delay_groups",
+    "synapse_view",
+]
 
 _NUMBER_KINDS = "biuf"
 
@@ -255,3 +263,62 @@ def synapse_view(
         f"projection {proj.name!r}: plasticity is not supported on {proj.kind!r} connectivity; "
         "use dense, sparse, list or one_to_one"
     )
+
+
+@dataclass(frozen=True)
+class DelayGroup:
+    """The synapses of a projection that share one delay.
+
+    A projection with one delay is one group in its own layout (``select`` is ``None``). With
+    per-synapse delays each delay's synapses form a ``sparse`` group, which gathers its weights
+    from the flattened layout at ``select``, so an engine's work per step is the number of
+    synapses, not the synapses times the distinct delays.
+
+    Attributes:
+        delay: The delay in steps.
+        kind: The projection's connectivity kind, or ``"sparse"`` for a per-delay subset.
+        select: Flat indices into the projection's weights (row-major), or ``None``: all.
+        pre_idx / post_idx: The synapses' neurons (``[nnz]``), for sparse groups.
+    """
+
+    delay: int
+    kind: str
+    select: npt.NDArray[np.int64] | None
+    pre_idx: npt.NDArray[np.int64] | None
+    post_idx: npt.NDArray[np.int64] | None
+
+
+def delay_groups(proj: ResolvedProjection) -> list[DelayGroup]:
+    """``proj``'s synapses grouped by delay (see :class:`DelayGroup`).
+
+    Raises:
+        EngineError: per-synapse delays on conv2d connectivity, which has no per-synapse
+            layout to split.
+    """
+    delays = np.asarray(proj.delay, dtype=np.int64)
+    if delays.ndim == 0:
+        return [DelayGroup(int(delays), proj.kind, None, proj.pre_idx, proj.post_idx)]
+    groups = []
+    for d in np.unique(delays):
+        sel = delays == d
+        if proj.kind == "dense":
+            post, pre = np.nonzero(sel)
+        elif proj.kind == "one_to_one":
+            pre = post = np.flatnonzero(sel)
+        elif proj.pre_idx is not None and proj.post_idx is not None:
+            pre, post = proj.pre_idx[sel], proj.post_idx[sel]
+        else:
+            raise EngineError(
+                f"projection {proj.name!r}: per-synapse delays on {proj.kind!r} connectivity; "
+                "give it one delay"
+            )
+        groups.append(
+            DelayGroup(
+                int(d),
+                "sparse",
+                np.flatnonzero(sel.reshape(-1)).astype(np.int64),
+                pre.astype(np.int64),
+                post.astype(np.int64),
+            )
+        )
+    return groups

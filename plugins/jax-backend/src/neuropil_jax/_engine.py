@@ -163,25 +163,9 @@ def _device(device: str | None) -> jax.Device | None:
 
 
 @dataclass
-class _Group:
-    """Synapses of a projection that share one delay.
-
-    ``select`` is ``None`` when the group is the whole projection in its own layout; with
-    per-synapse delays each delay's synapses form a ``sparse`` group that gathers its weights
-    from the flattened layout at ``select``.
-    """
-
-    delay: int
-    kind: str
-    select: npt.NDArray[np.int64] | None
-    pre_idx: npt.NDArray[np.int64] | None
-    post_idx: npt.NDArray[np.int64] | None
-
-
-@dataclass
 class _Proj:
     res: ResolvedProjection
-    groups: list[_Group]
+    groups: list[neuropil.DelayGroup]
     from_input: bool
     mask: npt.NDArray[np.bool_] | None
     index: int
@@ -232,35 +216,6 @@ class _Plan:
         return len(self.stages) > 1
 
 
-def _groups(proj: ResolvedProjection) -> list[_Group]:
-    delays = np.asarray(proj.delay, dtype=np.int64)
-    if delays.ndim == 0:
-        return [_Group(int(delays), proj.kind, None, proj.pre_idx, proj.post_idx)]
-    groups = []
-    for d in np.unique(delays):
-        sel = delays == d
-        if proj.kind == "dense":
-            post, pre = np.nonzero(sel)
-        elif proj.kind == "one_to_one":
-            pre = post = np.flatnonzero(sel)
-        elif proj.pre_idx is not None and proj.post_idx is not None:
-            pre, post = proj.pre_idx[sel], proj.post_idx[sel]
-        else:
-            raise EngineError(
-                f"projection {proj.name!r}: per-synapse delays on {proj.kind!r} connectivity"
-            )
-        groups.append(
-            _Group(
-                int(d),
-                "sparse",
-                np.flatnonzero(sel.reshape(-1)).astype(np.int64),
-                pre.astype(np.int64),
-                post.astype(np.int64),
-            )
-        )
-    return groups
-
-
 def _plan(
     net: ResolvedNetwork, fast: bool = True, params: Mapping[str, _Arr] | None = None
 ) -> _Plan:
@@ -274,7 +229,9 @@ def _plan(
             raise EngineError(
                 f"projection {proj.name!r}: plasticity is not supported on conv2d connectivity"
             )
-        projs[proj.name] = _Proj(proj, _groups(proj), proj.pre in inputs, proj.mask, i)
+        projs[proj.name] = _Proj(
+            proj, neuropil.delay_groups(proj), proj.pre in inputs, proj.mask, i
+        )
     plan = _Plan(net, projs, inputs, pops)
     if fast:
         for pop in net.populations:
@@ -372,7 +329,7 @@ def _components(net: ResolvedNetwork) -> list[list[str]]:
 # -- delivery ----------------------------------------------------------------------------------
 
 
-def _propagate(p: _Proj, group: _Group, w: jax.Array, x: jax.Array) -> jax.Array:
+def _propagate(p: _Proj, group: neuropil.DelayGroup, w: jax.Array, x: jax.Array) -> jax.Array:
     """``x`` ``[M, N_pre]`` through the group's synapses: ``[M, N_post]``."""
     proj = p.res
     if group.select is not None:

@@ -160,35 +160,16 @@ class TorchNetwork(nn.Module):
         def idx(a: Any) -> _Tensor:
             return torch.as_tensor(np.asarray(a, dtype=np.int64), device=dev)
 
-        delays = np.asarray(proj.delay, dtype=np.int64)
-        if delays.ndim == 0:
-            return [
-                _DelayGroup(
-                    int(delays),
-                    proj.kind,
-                    None,
-                    None if proj.pre_idx is None else idx(proj.pre_idx),
-                    None if proj.post_idx is None else idx(proj.post_idx),
-                )
-            ]
-        groups = []
-        for d in np.unique(delays):
-            sel = delays == d
-            if proj.kind == "dense":
-                post, pre = np.nonzero(sel)
-            elif proj.kind == "one_to_one":
-                pre = post = np.flatnonzero(sel)
-            elif proj.pre_idx is not None and proj.post_idx is not None:
-                pre, post = proj.pre_idx[sel], proj.post_idx[sel]
-            else:
-                raise EngineError(
-                    f"projection {proj.name!r}: per-synapse delays on {proj.kind!r} "
-                    "connectivity; give conv2d projections one delay"
-                )
-            groups.append(
-                _DelayGroup(int(d), "sparse", idx(np.flatnonzero(sel)), idx(pre), idx(post))
+        return [
+            _DelayGroup(
+                g.delay,
+                g.kind,
+                None if g.select is None else idx(g.select),
+                None if g.pre_idx is None else idx(g.pre_idx),
+                None if g.post_idx is None else idx(g.post_idx),
             )
-        return groups
+            for g in neuropil.delay_groups(proj)
+        ]
 
     def _plan(self, fast: bool) -> list[_Group]:
         """Groups of populations (strongly connected components) in a valid run order."""

@@ -23,7 +23,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from neuropil._engine_support import check_inputs, check_parameter_values, synapse_view
+from neuropil._engine_support import (
+    check_inputs,
+    check_parameter_values,
+    delay_groups,
+    synapse_view,
+)
 from neuropil._models import SynapseView
 from neuropil._network import Network
 from neuropil._ops import StepContext
@@ -168,7 +173,7 @@ class NumpySimulator:
         if proj.mask is not None:
             w = np.where(proj.mask, w, 0).astype(self.dtype)
         delays = np.asarray(proj.delay, dtype=np.int64)
-        return _Compiled(proj, w, delays, _delay_groups(proj, w, delays))
+        return _Compiled(proj, w, delays, _delay_groups(proj, w))
 
     def get_parameters(self) -> dict[str, _Arr]:
         """Every parameter by IR name, as float64 (delays int64) numpy arrays.
@@ -337,7 +342,7 @@ class NumpySimulator:
                 )
                 traces[proj.name] = new_traces
                 comp.weights = _constrain(np.asarray(new_w, dtype=self.dtype), proj)
-                comp.groups = _delay_groups(proj, comp.weights, comp.delays)
+                comp.groups = _delay_groups(proj, comp.weights)
             for probe in net.probes:
                 value = self._probe_value(probe.target, probe.variable, outputs, state, syn_state)
                 # state arrays are replaced, never written in place, so a view is safe to keep
@@ -473,33 +478,19 @@ class NumpySimulator:
         return state[target][variable]
 
 
-def _delay_groups(proj: ResolvedProjection, w: _Arr, delays: _Arr) -> list[_Group]:
-    if delays.ndim == 0:
-        return [_Group(int(delays), proj.kind, w, proj.pre_idx, proj.post_idx, proj.pre_size)]
-    groups = []
-    for d in np.unique(delays):
-        sel = delays == d
-        if proj.kind == "dense":
-            post, pre = np.nonzero(sel)
-        elif proj.kind == "one_to_one":
-            pre = post = np.flatnonzero(sel)
-        elif proj.pre_idx is not None and proj.post_idx is not None:
-            pre, post = proj.pre_idx[sel], proj.post_idx[sel]
-        else:
-            raise EngineError(
-                f"projection {proj.name!r}: per-synapse delays on {proj.kind!r} connectivity"
-            )
-        groups.append(
-            _Group(
-                int(d),
-                "sparse",
-                w[sel],
-                pre.astype(np.int64),
-                post.astype(np.int64),
-                proj.pre_size,
-            )
+def _delay_groups(proj: ResolvedProjection, w: _Arr) -> list[_Group]:
+    """The projection's delay groups (:func:`neuropil.delay_groups`) with their weights."""
+    return [
+        _Group(
+            g.delay,
+            g.kind,
+            w if g.select is None else w.reshape(-1)[g.select],
+            g.pre_idx,
+            g.post_idx,
+            proj.pre_size,
         )
-    return groups
+        for g in delay_groups(proj)
+    ]
 
 
 def _constrain(w: _Arr, proj: ResolvedProjection) -> _Arr:
